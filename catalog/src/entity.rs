@@ -1,0 +1,104 @@
+//! The entity envelope as Backstage's API and storage see it (JSON).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::entity_ref::{DEFAULT_NAMESPACE, EntityRef};
+use crate::relations::Relation;
+
+/// A catalog entity: `apiVersion`, `kind`, `metadata`, `spec`, plus the
+/// `relations` and `status` the catalog adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entity {
+    /// e.g. `backstage.io/v1alpha1`.
+    pub api_version: String,
+    /// e.g. `Component`, as written.
+    pub kind: String,
+    /// Name, namespace, labels, annotations and the rest.
+    pub metadata: Metadata,
+    /// The kind's own fields, kept as JSON so unknown fields survive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Map<String, Value>>,
+    /// Outgoing relations derived from the spec (inverse ones are added when stored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+    /// Processing status items, filled by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+}
+
+/// `metadata` of an entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Unique within kind and namespace, case-insensitively.
+    pub name: String,
+    /// `default` unless given.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Assigned by the catalog when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// Changes with each stored update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Display title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// One-paragraph description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Identifying key/value pairs.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
+    /// Non-identifying key/value pairs (source location, Kubernetes id, ...).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, String>,
+    /// Lower-case tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// External links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// Any other metadata fields, kept as written.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_owned()
+}
+
+/// An entry of `metadata.links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Where the link goes.
+    pub url: String,
+    /// Text shown for the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Icon name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Free-form link type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub link_type: Option<String>,
+}
+
+impl Entity {
+    /// The entity's own canonical reference, `kind:namespace/name`.
+    pub fn entity_ref(&self) -> EntityRef {
+        EntityRef::new(&self.kind, &self.metadata.namespace, &self.metadata.name)
+    }
+
+    /// A string field of the spec, e.g. `spec.type`.
+    pub fn spec_str(&self, field: &str) -> Option<&str> {
+        self.spec.as_ref()?.get(field)?.as_str()
+    }
+
+    /// An annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata.annotations.get(key).map(String::as_str)
+    }
+}
