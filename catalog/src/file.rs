@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::diagnostics::{Diagnostic, FieldPath, Severity};
 use crate::entity::Entity;
 use crate::substitution::{Resolver, substitute};
-use crate::validation::check_entity;
+use crate::validation::{Reference, check_entity};
 use crate::yaml::{self, Node, Pos, Value};
 
 /// apiVersion and kind of a document, as written, whether or not it is valid.
@@ -32,6 +32,8 @@ pub struct DocumentReport {
     pub envelope: Option<Envelope>,
     /// The entity, when the document has no errors.
     pub entity: Option<Entity>,
+    /// Relations and location targets the document names, with positions.
+    pub references: Vec<Reference>,
 }
 
 /// What became of a file.
@@ -64,14 +66,16 @@ pub fn parse_catalog_file(text: &str, resolver: &dyn Resolver) -> FileReport {
         return report;
     }
     for document in yaml::parse_documents(text) {
-        let mut entry = DocumentReport { index: document.index, line: document.line, envelope: None, entity: None };
+        let mut entry = DocumentReport { index: document.index, line: document.line, envelope: None, entity: None, references: Vec::new() };
         match document.root {
             Err(e) => report.diagnostics.push(Diagnostic::error(document.index, e.pos, "", e.message)),
             Ok(None) => {}
             Ok(Some(mut root)) => {
                 entry.envelope = envelope(&root);
                 substitute(&mut root, resolver, &FieldPath::default(), document.index, &mut report.diagnostics);
-                entry.entity = check_entity(&root, document.index, &mut report.diagnostics);
+                let checked = check_entity(&root, document.index, &mut report.diagnostics);
+                entry.entity = checked.entity;
+                entry.references = checked.references;
             }
         }
         report.documents.push(entry);
@@ -85,7 +89,7 @@ pub fn parse_catalog_file(text: &str, resolver: &dyn Resolver) -> FileReport {
 fn scalar_text(node: &Node) -> Option<String> {
     match &node.value {
         Value::Str(s) => Some(s.clone()),
-        Value::Seq(_) | Value::Map(_) => None,
+        Value::Seq(_) | Value::Map(_) | Value::Null => None,
         _ => Some(node.to_json().to_string()),
     }
 }

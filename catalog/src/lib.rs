@@ -22,4 +22,5 @@ pub use entity_ref::{EntityRef, RefDefaults, RefError};
 pub use file::{DocumentReport, Envelope, FileReport, parse_catalog_file};
 pub use location::{LocationRef, LocationTarget, Presence, location_targets};
 pub use relations::{Edge, Relation, RelationType};
+pub use validation::{Checked, Reference, ReferenceTarget, check_entity};
 pub use substitution::{NoResolver, Resolution, Resolver};

@@ -21,17 +21,49 @@ const LOCATION_ANNOTATIONS: &[&str] = &[
     "backstage.io/managed-by-origin-location",
 ];
 
+/// A field that points at another entity or at a location, and where it is
+/// written, so later checks (dangling targets, missing files) can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Field path, e.g. `spec.providesApis[0]`.
+    pub field: String,
+    /// Where the value is written.
+    pub pos: Pos,
+    /// What it points at.
+    pub target: ReferenceTarget,
+}
+
+/// What a [`Reference`] points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceTarget {
+    /// Another entity, through a relation.
+    Entity(Relation),
+    /// A Location's target, as written.
+    Location(String),
+}
+
+/// What checking a document found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checked {
+    /// The entity, when the document has no errors.
+    pub entity: Option<Entity>,
+    /// Every reference the document makes, with its position.
+    pub references: Vec<Reference>,
+}
+
 /// Checks one document's root node and builds the entity if it has no errors.
 /// Findings are appended to `diagnostics`.
-pub fn check_entity(root: &Node, document: usize, diagnostics: &mut Vec<Diagnostic>) -> Option<Entity> {
-    let mut c = Checker { document, diagnostics, errors: 0 };
-    c.entity(root)
+pub fn check_entity(root: &Node, document: usize, diagnostics: &mut Vec<Diagnostic>) -> Checked {
+    let mut c = Checker { document, diagnostics, errors: 0, references: Vec::new() };
+    let entity = c.entity(root);
+    Checked { entity, references: c.references }
 }
 
 struct Checker<'a> {
     document: usize,
     diagnostics: &'a mut Vec<Diagnostic>,
     errors: usize,
+    references: Vec<Reference>,
 }
 
 fn found(node: &Node) -> String {
@@ -381,11 +413,24 @@ impl Checker<'_> {
                 }
             }
         }
-        let Some(rule) = field.relation else { return };
+        let Some(rule) = field.relation else {
+            if matches!(field.name, "target" | "targets") {
+                for (node, path) in refs {
+                    let target = ReferenceTarget::Location(node.as_str().unwrap_or_default().to_owned());
+                    self.references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                }
+            }
+            return;
+        };
         for (node, path) in refs {
             let Some(text) = node.as_str() else { continue };
             match EntityRef::parse(text, RefDefaults { kind: rule.default_kind, namespace: Some(namespace) }) {
-                Ok(target_ref) => relations.push(Relation { relation_type: rule.relation, target_ref }),
+                Ok(target_ref) => {
+                    let relation = Relation { relation_type: rule.relation, target_ref };
+                    relations.push(relation.clone());
+                    let target = ReferenceTarget::Entity(relation);
+                    self.references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                }
                 Err(e) => self.error(node.pos, &path, format!("\"{path}\": {e}")),
             }
         }

@@ -305,7 +305,7 @@ impl<'a> TreeBuilder<'a> {
         loop {
             let key = match self.step()? {
                 Step::End => return Ok(entries),
-                Step::Node(n) => key_of(n)?,
+                Step::Node(n) => key_of(n),
                 Step::Other(_, p) => return Err(unexpected(p)),
             };
             let value = match self.step()? {
@@ -334,21 +334,17 @@ fn unexpected(pos: Pos) -> SyntaxError {
     SyntaxError { pos, message: "unexpected YAML structure".into() }
 }
 
-fn key_of(node: Node) -> Result<Key, SyntaxError> {
-    let text = match node.value {
-        Value::Str(s) => s,
+fn key_of(node: Node) -> Key {
+    let text = match &node.value {
+        Value::Str(s) => s.clone(),
         Value::Null => String::new(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
-        Value::Seq(_) | Value::Map(_) => {
-            return Err(SyntaxError {
-                pos: node.pos,
-                message: "a sequence or mapping used as a mapping key is not supported in catalog files".into(),
-            });
-        }
+        // Like Backstage's reader, a collection used as a key becomes its text.
+        Value::Seq(_) | Value::Map(_) => node.to_json().to_string(),
     };
-    Ok(Key { pos: node.pos, text })
+    Key { pos: node.pos, text }
 }
 
 /// Resolves a scalar by the YAML 1.2 core schema, as Backstage's reader does.

@@ -1,0 +1,60 @@
+//! Command-line entry: `portolan serve` (the default) and `portolan validate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Portolan, a fast self-hosted developer portal that speaks Backstage's formats.
+#[derive(Debug, Parser)]
+#[command(name = "portolan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the portal (the default when no command is given).
+    Serve(crate::web::ServeArgs),
+    /// Check catalog files offline, for CI. Exit 0: no errors, 1: errors, 2: usage or I/O failure.
+    Validate {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Don't warn about relation targets that are not among the validated files.
+        #[arg(long)]
+        no_dangling: bool,
+        /// Catalog files, or directories searched recursively for catalog-info.yaml/.yml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Output format of `portolan validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Compiler-style lines with the offending source line.
+    Text,
+    /// One JSON document listing files, entities and diagnostics.
+    Json,
+}
+
+/// Parses the command line and runs the chosen command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Some(Command::Validate { format, no_dangling, paths }) => {
+            crate::validate::run(&paths, format, !no_dangling)
+        }
+        Some(Command::Serve(args)) => crate::web::serve(args),
+        None => crate::web::serve(crate::web::ServeArgs::default()),
+    }
+}
