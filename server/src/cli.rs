@@ -29,6 +29,15 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Benchmarks (see the README).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Parse + validate + relations over a generated catalog, on one core and on all.
+    Parse(crate::bench::ParseBenchArgs),
 }
 
 /// Output format of `portolan validate`.
@@ -54,6 +63,7 @@ pub fn main() -> ExitCode {
         Some(Command::Validate { format, no_dangling, paths }) => {
             crate::validate::run(&paths, format, !no_dangling)
         }
+        Some(Command::Bench(BenchCommand::Parse(args))) => crate::bench::parse_bench(&args),
         Some(Command::Serve(args)) => crate::web::serve(args),
         None => crate::web::serve(crate::web::ServeArgs::default()),
     }
