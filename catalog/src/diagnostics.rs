@@ -63,37 +63,46 @@ impl Diagnostic {
     }
 }
 
-/// Builds dotted field paths (`metadata.links[0].url`) without reallocating at each level.
-#[derive(Debug, Clone, Default)]
-pub struct FieldPath(String);
+/// The path of a field, e.g. `metadata.links[0].url`, as a chain of borrowed
+/// segments: checking a field costs nothing, and text is made only when a
+/// finding needs it.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum FieldPath<'a> {
+    /// The document itself.
+    #[default]
+    Root,
+    /// A mapping key below a parent.
+    Key(&'a FieldPath<'a>, &'a str),
+    /// A sequence item below a parent.
+    Index(&'a FieldPath<'a>, usize),
+}
 
-impl FieldPath {
-    /// The path of a field below the root.
-    pub fn root(name: &str) -> Self {
-        Self(name.to_owned())
+static ROOT: FieldPath<'static> = FieldPath::Root;
+
+impl<'a> FieldPath<'a> {
+    /// The path of a field at the root of the document.
+    pub fn root(name: &'a str) -> Self {
+        FieldPath::Key(&ROOT, name)
     }
 
     /// The path of `name` below this one.
-    pub fn key(&self, name: &str) -> Self {
-        if self.0.is_empty() {
-            return Self::root(name);
-        }
-        Self(format!("{}.{name}", self.0))
+    pub fn key<'b>(&'b self, name: &'b str) -> FieldPath<'b> {
+        FieldPath::Key(self, name)
     }
 
     /// The path of item `i` below this one.
-    pub fn index(&self, i: usize) -> Self {
-        Self(format!("{}[{i}]", self.0))
-    }
-
-    /// The path as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn index(&self, i: usize) -> FieldPath<'_> {
+        FieldPath::Index(self, i)
     }
 }
 
-impl fmt::Display for FieldPath {
+impl fmt::Display for FieldPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            FieldPath::Root => Ok(()),
+            FieldPath::Key(FieldPath::Root, name) => f.write_str(name),
+            FieldPath::Key(parent, name) => write!(f, "{parent}.{name}"),
+            FieldPath::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }

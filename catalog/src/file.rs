@@ -80,6 +80,7 @@ pub fn parse_catalog_file(text: &str, resolver: &dyn Resolver) -> FileReport {
         }
         report.documents.push(entry);
     }
+    report.diagnostics.sort_by_key(|d| (d.document, d.line, d.column));
     if report.documents.iter().all(|d| d.envelope.is_none()) && report.count(Severity::Error) == 0 {
         report.diagnostics.push(Diagnostic::warning(0, Pos::new(1, 1), "", "no entities in this file"));
     }

@@ -16,8 +16,11 @@ pub enum FieldType {
     StringList,
     /// A mapping.
     Object,
-    /// An array of mappings.
-    ObjectList,
+    /// An array of mappings, each with a required string field (Template `steps[].action`).
+    ObjectList {
+        /// The field each item must have.
+        required_key: Option<&'static str>,
+    },
     /// An object or an array (Template `parameters`).
     ObjectOrList,
     /// One of a fixed set of strings.
@@ -156,7 +159,7 @@ pub const BUILT_IN_KINDS: &[KindSchema] = &[
         api_versions: SCAFFOLDER,
         fields: &[
             string("type", true),
-            typed("steps", FieldType::ObjectList, true),
+            typed("steps", FieldType::ObjectList { required_key: Some("action") }, true),
             typed("parameters", FieldType::ObjectOrList, false),
             typed("output", FieldType::Object, false),
             SpecField { required: false, ..OWNER },

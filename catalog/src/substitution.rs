@@ -51,11 +51,11 @@ pub fn is_placeholder(node: &Node) -> bool {
 }
 
 /// Replaces every placeholder under `node` with what it refers to.
-pub fn substitute(node: &mut Node, resolver: &dyn Resolver, path: &FieldPath, document: usize, diagnostics: &mut Vec<Diagnostic>) {
+pub fn substitute(node: &mut Node, resolver: &dyn Resolver, path: &FieldPath<'_>, document: usize, diagnostics: &mut Vec<Diagnostic>) {
     if let Some((kind, reference)) = placeholder(node) {
         let pos = node.pos;
         let Some(reference) = reference.as_str() else {
-            diagnostics.push(Diagnostic::error(document, reference.pos, path.as_str(), format!("{kind} needs a string reference")));
+            diagnostics.push(Diagnostic::error(document, reference.pos, path.to_string(), format!("{kind} needs a string reference")));
             return;
         };
         let kind = kind.to_owned();
@@ -66,20 +66,20 @@ pub fn substitute(node: &mut Node, resolver: &dyn Resolver, path: &FieldPath, do
                 Err(message) => diagnostics.push(Diagnostic::error(
                     document,
                     pos,
-                    path.as_str(),
+                    path.to_string(),
                     format!("{kind} {reference}: {message}"),
                 )),
             },
             Resolution::Deferred(why) => diagnostics.push(Diagnostic::warning(
                 document,
                 pos,
-                path.as_str(),
+                path.to_string(),
                 format!("{kind} {reference} was not read: {why}"),
             )),
             Resolution::Failed(why) => diagnostics.push(Diagnostic::error(
                 document,
                 pos,
-                path.as_str(),
+                path.to_string(),
                 format!("{kind} {reference} could not be read: {why}"),
             )),
         }

@@ -70,6 +70,7 @@ fn found(node: &Node) -> String {
     match &node.value {
         Value::Str(s) => format!("\"{s}\""),
         Value::Null => "nothing".to_owned(),
+        Value::Seq(_) | Value::Map(_) => format!("an {}", node.value.type_name()),
         other => format!("a {}", other.type_name()),
     }
 }
@@ -77,11 +78,11 @@ fn found(node: &Node) -> String {
 impl Checker<'_> {
     fn error(&mut self, pos: Pos, field: &FieldPath, message: String) {
         self.errors += 1;
-        self.diagnostics.push(Diagnostic::error(self.document, pos, field.as_str(), message));
+        self.diagnostics.push(Diagnostic::error(self.document, pos, field.to_string(), message));
     }
 
     fn warning(&mut self, pos: Pos, field: &FieldPath, message: String) {
-        self.diagnostics.push(Diagnostic::warning(self.document, pos, field.as_str(), message));
+        self.diagnostics.push(Diagnostic::warning(self.document, pos, field.to_string(), message));
     }
 
     fn invalid(&mut self, node: &Node, field: &FieldPath, expectation: &str) {
@@ -263,7 +264,8 @@ impl Checker<'_> {
         for (key, value) in annotations {
             let Some(text) = value.as_str() else { continue };
             if LOCATION_ANNOTATIONS.contains(&key.text.as_str()) && !is_location_ref(text) {
-                let field = path.key("annotations").key(&key.text);
+                let annotations = path.key("annotations");
+                let field = annotations.key(&key.text);
                 let msg = format!("\"{field}\" should be <type>:<target>, e.g. url:https://github.com/org/repo/tree/main/, but found \"{text}\"");
                 self.warning(value.pos, &field, msg);
             }
@@ -362,7 +364,8 @@ impl Checker<'_> {
     }
 
     fn spec_field(&mut self, spec: &Node, spec_pos: Pos, field: &SpecField, namespace: &str, relations: &mut Vec<Relation>) {
-        let path = FieldPath::root("spec").key(field.name);
+        let spec_path = FieldPath::root("spec");
+        let path = spec_path.key(field.name);
         let Some(node) = spec.get(field.name) else {
             if field.required {
                 self.error(spec_pos, &path, format!("{path} must have a value"));
@@ -372,7 +375,7 @@ impl Checker<'_> {
         if is_placeholder(node) {
             return;
         }
-        let mut refs: Vec<(&Node, FieldPath)> = Vec::new();
+        let mut refs: Vec<(&Node, FieldPath<'_>)> = Vec::new();
         match field.ty {
             FieldType::String { min_len_one } => {
                 if let Some(s) = self.string(node, &path) {
@@ -399,7 +402,7 @@ impl Checker<'_> {
                     self.error(node.pos, &path, format!("\"{path}\" must be an object, found {}", found(node)));
                 }
             }
-            FieldType::ObjectList => self.object_list(node, &path),
+            FieldType::ObjectList { required_key } => self.object_list(node, &path, required_key),
             FieldType::ObjectOrList => {
                 if node.as_map().is_none() && node.as_seq().is_none() {
                     self.error(node.pos, &path, format!("\"{path}\" must be an object or an array, found {}", found(node)));
@@ -436,15 +439,21 @@ impl Checker<'_> {
         }
     }
 
-    fn object_list(&mut self, node: &Node, path: &FieldPath) {
+    fn object_list(&mut self, node: &Node, path: &FieldPath, required_key: Option<&str>) {
         let Some(items) = node.as_seq() else {
             self.error(node.pos, path, format!("\"{path}\" must be an array of objects, found {}", found(node)));
             return;
         };
         for (i, item) in items.iter().enumerate() {
+            let p = path.index(i);
             if item.as_map().is_none() {
-                let p = path.index(i);
                 self.error(item.pos, &p, format!("\"{p}\" must be an object, found {}", found(item)));
+                continue;
+            }
+            let Some(key) = required_key else { continue };
+            let field = p.key(key);
+            if let Some(value) = self.required(item, item.pos, &field, key) {
+                self.string(value, &field);
             }
         }
     }

@@ -1,0 +1,4 @@
+//! The catalog crate's one integration-test binary.
+
+mod diagnostics;
+mod props;

@@ -1,0 +1,8 @@
+//! Portolan's server: command line, configuration and every piece of I/O
+//! (HTTP, files, later the database, clusters and git). The pure catalog
+//! model lives in `portolan-catalog`; pages live in `portolan-frontend`.
+
+pub mod bench;
+pub mod cli;
+pub mod validate;
+pub mod web;
