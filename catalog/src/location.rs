@@ -59,7 +59,7 @@ pub fn location_targets(entity: &Entity, source: &LocationRef) -> Vec<LocationTa
     if entity.kind != "Location" {
         return Vec::new();
     }
-    let location_type = entity.spec_str("type").unwrap_or(&source.location_type);
+    let written_type = entity.spec_str("type");
     let presence = match entity.spec_str("presence") {
         Some("optional") => Presence::Optional,
         _ => Presence::Required,
@@ -70,9 +70,18 @@ pub fn location_targets(entity: &Entity, source: &LocationRef) -> Vec<LocationTa
     single
         .into_iter()
         .chain(many.into_iter().flatten().filter_map(|v| v.as_str()))
-        .map(|target| LocationTarget {
-            location: LocationRef::new(location_type, resolve_relative(location_type, source, target)),
-            presence,
+        .map(|target| {
+            // A Location without a type inherits the reading type, but an
+            // absolute URL can only be read as one.
+            let location_type = match written_type {
+                Some(t) => t,
+                None if target.contains("://") => "url",
+                None => &source.location_type,
+            };
+            LocationTarget {
+                location: LocationRef::new(location_type, resolve_relative(location_type, source, target)),
+                presence,
+            }
         })
         .collect()
 }

@@ -115,6 +115,11 @@ impl Checker<'_> {
             self.error(root.pos, &FieldPath::default(), msg);
             return None;
         };
+        if !entries.iter().any(|(k, _)| matches!(k.text.as_str(), "apiVersion" | "kind" | "metadata")) {
+            let msg = "not a catalog entity: the document has none of apiVersion, kind and metadata".to_owned();
+            self.error(root.pos, &FieldPath::default(), msg);
+            return None;
+        }
         for (key, _) in entries {
             let path = FieldPath::root(&key.text);
             if !ROOT_FIELDS.contains(&key.text.as_str()) {
@@ -444,7 +449,7 @@ impl Checker<'_> {
             self.error(node.pos, path, format!("\"{path}\" must be an array of objects, found {}", found(node)));
             return;
         };
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.iter().enumerate().filter(|(_, item)| !is_placeholder(item)) {
             let p = path.index(i);
             if item.as_map().is_none() {
                 self.error(item.pos, &p, format!("\"{p}\" must be an object, found {}", found(item)));

@@ -12,6 +12,10 @@ use rayon::prelude::*;
 
 /// Names searched for when a directory is given.
 const CATALOG_FILE_NAMES: &[&str] = &["catalog-info.yaml", "catalog-info.yml"];
+/// Scaffolder templates' conventional names, also searched: they are entities
+/// too, and they tell which folders are skeletons. Found files that hold no
+/// entity at all are not catalog files and are dropped.
+const TEMPLATE_FILE_NAMES: &[&str] = &["template.yaml", "template.yml"];
 /// Directories never searched.
 const SKIPPED_DIRS: &[&str] = &[".git", "node_modules", "target", ".venv", "vendor"];
 
@@ -91,8 +95,13 @@ fn check_file(path: &Path) -> CheckedFile {
     }
 }
 
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+}
+
 fn is_catalog_file(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| CATALOG_FILE_NAMES.contains(&n))
+    let name = file_name(path);
+    CATALOG_FILE_NAMES.contains(&name) || TEMPLATE_FILE_NAMES.contains(&name)
 }
 
 fn search_dir(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -132,6 +141,11 @@ pub fn validate_paths(paths: &[PathBuf], dangling: bool) -> anyhow::Result<Valid
         batch = next;
     }
     let skeletons = skeleton_dirs(&files);
+    files.retain(|f| {
+        let path = Path::new(&f.display);
+        let found_template_name = TEMPLATE_FILE_NAMES.contains(&file_name(path));
+        !(found_template_name && searched.contains(&canonical(path)) && f.report.documents.iter().all(|d| d.envelope.is_none()))
+    });
     let before = files.len();
     files.retain(|f| {
         let path = canonical(Path::new(&f.display));
@@ -158,7 +172,7 @@ fn follow_locations(file: &CheckedFile) -> Vec<PathBuf> {
             if target.location.location_type != "file" {
                 continue;
             }
-            out.extend(expand(&target.location.target));
+            out.extend(expand(&target.location.target).into_iter().filter(|p| p.is_file()));
         }
     }
     out
