@@ -89,3 +89,48 @@ fn every_realworld_folder_validates_without_a_crash() {
         }
     }
 }
+
+/// Kills the server when the test ends, whatever happens.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_answers_http_with_the_example_catalog() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let child = Command::new(env!("CARGO_BIN_EXE_portolan"))
+        .args(["serve", "--listen", &addr.to_string()])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start portolan serve");
+    let _server = Running(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let health = loop {
+        if let Some(r) = http_get(addr, "/healthz") {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "portolan serve did not answer on {addr}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let home = http_get(addr, "/").expect("home page");
+    assert!(home.starts_with("HTTP/1.1 200"), "{home}");
+    assert!(home.contains("94 entities"), "the example catalog is served");
+}
