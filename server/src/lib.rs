@@ -2,7 +2,12 @@
 //! (HTTP, files, later the database, clusters and git). The pure catalog
 //! model lives in `portolan-catalog`; pages live in `portolan-frontend`.
 
+pub mod api;
 pub mod bench;
 pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod store;
 pub mod validate;
 pub mod web;

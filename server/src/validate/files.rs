@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use portolan_catalog::{
-    Diagnostic, EntityRef, FileReport, LocationRef, Presence, ReferenceTarget, Resolution, Resolver, Severity,
+    Diagnostic, EntityRef, FileReport, LocationRef, Presence, ReferenceTarget, Severity,
     location_targets, parse_catalog_file,
 };
 use rayon::prelude::*;
+
+use crate::ingest::reader::FileResolver;
 
 /// Names searched for when a directory is given.
 const CATALOG_FILE_NAMES: &[&str] = &["catalog-info.yaml", "catalog-info.yml"];
@@ -57,24 +59,6 @@ impl Validation {
     /// Valid entities in all files.
     pub fn entities(&self) -> usize {
         self.files.iter().map(|f| f.report.entities().count()).sum()
-    }
-}
-
-/// Reads `$text`/`$json`/`$yaml` references relative to a file's folder; URLs are left to the server.
-struct FileResolver<'a> {
-    folder: &'a Path,
-}
-
-impl Resolver for FileResolver<'_> {
-    fn read(&self, reference: &str) -> Resolution {
-        if reference.contains("://") {
-            return Resolution::Deferred("URLs are read by the server, not offline".to_owned());
-        }
-        let path = self.folder.join(reference);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Resolution::Text(text),
-            Err(e) => Resolution::Failed(format!("{}: {e}", path.display())),
-        }
     }
 }
 

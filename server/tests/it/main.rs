@@ -1,5 +1,9 @@
 //! The crate's one integration-test binary; each module tests one area.
 
+mod catalog_query;
 mod cli;
+mod config;
+mod ingest;
 mod realworld;
+mod support;
 mod web;

@@ -1,0 +1,126 @@
+//! `/locations`: registering, listing and removing where the catalog reads from.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use portolan_catalog::EntityRef;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{AppError, ApiJson, ApiQuery};
+use crate::ingest::Catalog;
+use crate::store::entities;
+use crate::store::locations::{self, LocationRow, ORIGIN_API, ORIGIN_CONFIG};
+
+fn location_json(l: &LocationRow) -> Value {
+    json!({ "id": l.id, "type": l.location_type, "target": l.target })
+}
+
+/// `GET /locations`
+pub async fn list(State(catalog): State<Arc<Catalog>>) -> Result<Json<Value>, AppError> {
+    let rows = locations::list(&catalog.db.pool).await?;
+    Ok(Json(Value::Array(rows.iter().map(|l| json!({ "data": location_json(l) })).collect())))
+}
+
+/// `GET /locations/:id`
+pub async fn get(State(catalog): State<Arc<Catalog>>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    let row = locations::get(&catalog.db.pool, &id).await?.ok_or_else(|| AppError::not_found(format!("Found no location with ID {id}")))?;
+    Ok(Json(location_json(&row)))
+}
+
+/// `GET /locations/by-entity/:kind/:namespace/:name`
+pub async fn by_entity(
+    State(catalog): State<Arc<Catalog>>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, AppError> {
+    let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
+    let row = entities::by_ref(&catalog.db.pool, &entity_ref).await?.ok_or_else(|| AppError::not_found(format!("Entity {entity_ref} not found")))?;
+    let location = locations::get(&catalog.db.pool, &row.location_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No location for {entity_ref}")))?;
+    Ok(Json(location_json(&location)))
+}
+
+/// Body of `POST /locations`.
+#[derive(Debug, Deserialize)]
+pub struct NewLocation {
+    #[serde(rename = "type")]
+    location_type: String,
+    target: String,
+}
+
+/// Query of `POST /locations`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateQuery {
+    #[serde(default)]
+    dry_run: Option<String>,
+}
+
+/// `POST /locations[?dryRun=true]`: 201 `{location, entities, exists?}`; 409 if it exists.
+pub async fn create(
+    State(catalog): State<Arc<Catalog>>,
+    ApiQuery(query): ApiQuery<CreateQuery>,
+    ApiJson(body): ApiJson<NewLocation>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    if !matches!(body.location_type.as_str(), "file" | "url") {
+        return Err(AppError::input(format!("Unknown location type '{}', expected file or url", body.location_type)));
+    }
+    if body.target.trim().is_empty() {
+        return Err(AppError::input("Location target must not be empty"));
+    }
+    let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1" | ""));
+    let existing = locations::find(&catalog.db.pool, &body.location_type, &body.target).await?;
+    if dry_run {
+        let location = existing.clone().unwrap_or_else(|| LocationRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            location_type: body.location_type.clone(),
+            target: body.target.clone(),
+            origin: ORIGIN_API.to_owned(),
+        });
+        let collected = catalog.dry_run(&location).await?;
+        if let Some(error) = collected.outcome.errors.first().filter(|_| collected.emitted.len() <= 1) {
+            return Err(AppError::input(error.clone()));
+        }
+        let entities: Vec<Value> = collected.emitted.iter().filter_map(|e| serde_json::to_value(&e.entity).ok()).collect();
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({ "location": location_json(&location), "entities": entities, "exists": existing.is_some() })),
+        ));
+    }
+    if existing.is_some() {
+        return Err(AppError::conflict(format!("Location {}:{} already exists", body.location_type, body.target)));
+    }
+    let location = locations::insert(&catalog.db.pool, &body.location_type, &body.target, ORIGIN_API).await?;
+    let outcome = catalog.process(&location).await?;
+    let rows = entities_of(&catalog, &location.id).await?;
+    let entities = super::entities::to_json(&catalog, &rows).await?;
+    if outcome.files == 0 {
+        tracing::warn!(target = %location.target, "registered location read no file: {:?}", outcome.errors);
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "location": location_json(&location), "entities": entities }))))
+}
+
+async fn entities_of(catalog: &Catalog, location_id: &str) -> Result<Vec<entities::EntityRow>, AppError> {
+    let sql = format!("SELECT {} FROM entities e WHERE e.location_id = $1 ORDER BY e.entity_ref", entities::ENTITY_COLUMNS);
+    let rows = sqlx::query(&sql).bind(location_id).fetch_all(&catalog.db.pool).await?;
+    Ok(rows.iter().map(entities::entity_row).collect::<Result<_, _>>()?)
+}
+
+/// `DELETE /locations/:id`: the location and every entity its tree emitted.
+pub async fn delete(State(catalog): State<Arc<Catalog>>, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+    let location = locations::get(&catalog.db.pool, &id).await?.ok_or_else(|| AppError::not_found(format!("Found no location with ID {id}")))?;
+    if location.origin == ORIGIN_CONFIG {
+        return Err(AppError::NotAllowedError(format!("Location {id} comes from the configuration and cannot be deleted through the API")));
+    }
+    let mut tx = catalog.db.pool.begin().await?;
+    for row in entities::states_of_location(&mut *tx, &id).await? {
+        entities::delete(&mut tx, &row.uid).await?;
+    }
+    locations::delete(&mut *tx, &id).await?;
+    tx.commit().await?;
+    catalog.forget(&id);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,3 @@
+//! HTTP APIs, Backstage-compatible.
+
+pub mod catalog;

@@ -1,0 +1,10 @@
+//! Ingestion: reading locations into the database and keeping them fresh.
+
+pub mod process;
+pub mod reader;
+
+pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_location};
+pub use reader::{FileReader, ReadFile, Reader};
+pub mod service;
+
+pub use service::{Catalog, CatalogSettings};

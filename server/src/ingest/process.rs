@@ -1,0 +1,298 @@
+//! Processing one location: read its files and every file its Location
+//! entities point at, then bring the stored catalog in line in one
+//! transaction — new and changed entities written, entities no longer emitted
+//! orphaned, and read or parse failures recorded on the entities they touch
+//! while their last good version stays served.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
+
+use portolan_catalog::{Entity, LocationRef, location_targets, parse_catalog_file};
+use sha2::{Digest, Sha256};
+
+use super::reader::{FileResolver, Reader};
+use crate::store::entities::{self, EntityWrite, StoredState};
+use crate::store::locations::LocationRow;
+use crate::store::Db;
+
+/// What happens to entities no location emits any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrphanStrategy {
+    /// Delete them (Backstage's default).
+    #[default]
+    Delete,
+    /// Keep them, annotated `backstage.io/orphan: "true"`.
+    Keep,
+}
+
+/// Which kinds a location may emit; `None` allows every kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindRule(pub Option<Vec<String>>);
+
+impl KindRule {
+    fn allows(&self, kind: &str) -> bool {
+        self.0.as_ref().is_none_or(|kinds| kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
+    }
+}
+
+/// What one processing pass did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessOutcome {
+    /// Files read.
+    pub files: usize,
+    /// Entities emitted by those files.
+    pub emitted: usize,
+    /// Entities written because they are new or changed.
+    pub written: usize,
+    /// Entities deleted or marked as orphans.
+    pub orphaned: usize,
+    /// Problems recorded (read failures, invalid documents, conflicts).
+    pub errors: Vec<String>,
+    /// Local files read, for the file watcher.
+    pub local_files: Vec<String>,
+}
+
+/// An entity read from a file.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    /// The entity, with its managed-by annotations.
+    pub entity: Entity,
+    /// The file it came from, `<type>:<target>`.
+    pub source: String,
+    /// The Location entity whose target led to that file (none for the generated root).
+    pub parent: Option<String>,
+}
+
+/// Everything read from a location's tree, before it is stored.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Valid entities, the generated Location entity first.
+    pub emitted: Vec<Emitted>,
+    failed: HashMap<String, String>,
+    unsure_sources: HashSet<String>,
+    invalid: HashMap<String, Vec<String>>,
+    /// Counts and problems so far.
+    pub outcome: ProcessOutcome,
+}
+
+/// The entity of a registered location, as Backstage generates it:
+/// `location:default/generated-<sha1 of "<type>:<target>">`.
+pub fn generated_location_entity(location: &LocationRow) -> Entity {
+    use sha1::Digest as _;
+    let key = format!("{}:{}", location.location_type, location.target);
+    let name = format!("generated-{}", hex::encode(sha1::Sha1::digest(key.as_bytes())));
+    let mut spec = serde_json::Map::new();
+    spec.insert("type".into(), location.location_type.clone().into());
+    spec.insert("target".into(), location.target.clone().into());
+    let mut annotations = indexmap::IndexMap::new();
+    annotations.insert("backstage.io/managed-by-location".to_owned(), key.clone());
+    annotations.insert("backstage.io/managed-by-origin-location".to_owned(), key);
+    Entity {
+        api_version: "backstage.io/v1alpha1".into(),
+        kind: "Location".into(),
+        metadata: portolan_catalog::Metadata {
+            name,
+            namespace: "default".into(),
+            uid: None,
+            etag: None,
+            title: None,
+            description: None,
+            labels: Default::default(),
+            annotations,
+            tags: Vec::new(),
+            links: Vec::new(),
+            extra: Default::default(),
+        },
+        spec: Some(spec),
+        relations: Vec::new(),
+        status: None,
+    }
+}
+
+/// Reads a location's tree and stores what it emits.
+pub async fn process_location(
+    db: &Db,
+    reader: &dyn Reader,
+    location: &LocationRow,
+    rule: &KindRule,
+    orphans: OrphanStrategy,
+) -> anyhow::Result<ProcessOutcome> {
+    let collected = collect(reader, location, rule).await?;
+    let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
+    outcome.emitted = emitted.len();
+    store(db, location, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await?;
+    Ok(outcome)
+}
+
+/// Reads a location's tree: its files, and the files its Location entities
+/// point at, transitively. Nothing is stored (this is also the dry run).
+pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRule) -> anyhow::Result<Collected> {
+    let root = LocationRef::new(&location.location_type, &location.target);
+    let mut outcome = ProcessOutcome::default();
+    let generated = generated_location_entity(location);
+    let generated_ref = generated.entity_ref().to_string();
+    let mut emitted = vec![Emitted { entity: generated, source: root.to_string(), parent: None }];
+    let mut failed: HashMap<String, String> = HashMap::new();
+    let mut unsure_sources: HashSet<String> = HashSet::new();
+    let mut invalid: HashMap<String, Vec<String>> = HashMap::new();
+    let mut queue = VecDeque::from([(root.clone(), generated_ref)]);
+    let mut seen = HashSet::new();
+    while let Some((loc, parent_ref)) = queue.pop_front() {
+        if !seen.insert(loc.clone()) {
+            continue;
+        }
+        let files = match reader.read(&loc).await {
+            Ok(files) => files,
+            Err(message) => {
+                outcome.errors.push(format!("{loc}: {message}"));
+                failed.insert(loc.to_string(), message);
+                continue;
+            }
+        };
+        for file in files {
+            outcome.files += 1;
+            let source = file.location.to_string();
+            if file.location.location_type == "file" {
+                outcome.local_files.push(file.location.target.clone());
+            }
+            let folder = Path::new(&file.location.target).parent().map(Path::to_path_buf).unwrap_or_default();
+            let text = file.text;
+            let report = tokio::task::spawn_blocking(move || parse_catalog_file(&text, &FileResolver { folder: &folder })).await?;
+            for doc in report.documents {
+                let doc_errors: Vec<String> = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.document == doc.index && d.severity == portolan_catalog::Severity::Error)
+                    .map(|d| format!("{}:{}:{}: {}", file.location.target, d.line, d.column, d.message))
+                    .collect();
+                match doc.entity {
+                    Some(mut entity) if rule.allows(&entity.kind) => {
+                        let me = entity.entity_ref().to_string();
+                        for target in location_targets(&entity, &file.location) {
+                            queue.push_back((target.location, me.clone()));
+                        }
+                        let annotations = &mut entity.metadata.annotations;
+                        annotations.insert("backstage.io/managed-by-location".into(), source.clone());
+                        annotations.insert("backstage.io/managed-by-origin-location".into(), root.to_string());
+                        emitted.push(Emitted { entity, source: source.clone(), parent: Some(parent_ref.clone()) });
+                    }
+                    Some(entity) => outcome.errors.push(format!(
+                        "{source}: kind {} is not allowed by the catalog rules for this location",
+                        entity.kind
+                    )),
+                    None if doc_errors.is_empty() => {}
+                    None => {
+                        let known = doc.envelope.as_ref().and_then(|env| {
+                            let name = env.name.as_deref()?;
+                            let namespace = "default";
+                            Some(portolan_catalog::EntityRef::new(&env.kind, namespace, name).to_string())
+                        });
+                        match known {
+                            Some(r) => invalid.entry(r).or_default().extend(doc_errors.iter().cloned()),
+                            None => {
+                                unsure_sources.insert(source.clone());
+                            }
+                        }
+                        outcome.errors.extend(doc_errors);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Collected { emitted, failed, unsure_sources, invalid, outcome })
+}
+
+fn hash_of(entity: &Entity) -> String {
+    let text = serde_json::to_string(entity).unwrap_or_default();
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    db: &Db,
+    location: &LocationRow,
+    emitted: Vec<Emitted>,
+    failed: &HashMap<String, String>,
+    unsure_sources: &HashSet<String>,
+    invalid: &HashMap<String, Vec<String>>,
+    orphans: OrphanStrategy,
+    outcome: &mut ProcessOutcome,
+) -> anyhow::Result<()> {
+    let mut tx = db.pool.begin().await?;
+    let stored: HashMap<String, StoredState> = entities::states_of_location(&mut *tx, &location.id)
+        .await?
+        .into_iter()
+        .map(|s| (s.entity_ref.clone(), s))
+        .collect();
+    let mut kept: HashSet<String> = HashSet::new();
+    for e in &emitted {
+        let entity_ref = e.entity.entity_ref();
+        let key = entity_ref.to_string();
+        if !kept.insert(key.clone()) {
+            outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
+            continue;
+        }
+        let hash = hash_of(&e.entity);
+        let existing = match stored.get(&key) {
+            Some(s) => Some(s.clone()),
+            None => entities::state_of_ref(&mut *tx, &key).await?,
+        };
+        if let Some(s) = &existing {
+            if s.location_id != location.id {
+                outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
+                continue;
+            }
+            if s.hash == hash && !s.orphan && !invalid.contains_key(&key) {
+                entities::set_errors(&mut *tx, &s.uid, &[]).await?;
+                continue;
+            }
+        }
+        let uid = existing.map_or_else(|| uuid::Uuid::new_v4().to_string(), |s| s.uid);
+        let mut body = serde_json::to_value(&e.entity)?;
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("relations");
+            obj.remove("status");
+        }
+        if let Some(meta) = body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+            meta.insert("uid".into(), uid.clone().into());
+        }
+        entities::write(
+            &mut tx,
+            &EntityWrite {
+                uid: &uid,
+                entity_ref: &entity_ref,
+                location_id: &location.id,
+                source: &e.source,
+                parent_ref: e.parent.as_deref(),
+                hash: &hash,
+                body: &body,
+                relations: &e.entity.relations,
+            },
+        )
+        .await?;
+        outcome.written += 1;
+    }
+    for (key, state) in &stored {
+        if kept.contains(key) {
+            continue;
+        }
+        if let Some(errors) = invalid.get(key) {
+            entities::set_errors(&mut *tx, &state.uid, errors).await?;
+        } else if let Some(message) = failed.get(&state.source) {
+            entities::set_errors(&mut *tx, &state.uid, std::slice::from_ref(message)).await?;
+        } else if unsure_sources.contains(&state.source) {
+            let message = format!("{}: the file has documents that could not be read; the last good version is kept", state.source);
+            entities::set_errors(&mut *tx, &state.uid, &[message]).await?;
+        } else {
+            outcome.orphaned += 1;
+            match orphans {
+                OrphanStrategy::Delete => {
+                    entities::delete(&mut tx, &state.uid).await?;
+                }
+                OrphanStrategy::Keep => entities::set_orphan(&mut *tx, &state.uid).await?,
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Reading catalog files from where locations point: behind a small trait so
+//! tests and other sources (GitHub, HTTP) can stand in.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use portolan_catalog::{LocationRef, Resolution, Resolver};
+
+/// One file read from a location.
+#[derive(Debug, Clone)]
+pub struct ReadFile {
+    /// Where it was read from, as `<type>:<target>` (a glob expands to several).
+    pub location: LocationRef,
+    /// Its text.
+    pub text: String,
+}
+
+/// Boxed future of a read, so readers can be trait objects.
+pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<ReadFile>, String>> + Send + 'a>>;
+
+/// Reads the files a location points at; an error is a message for the
+/// processing-errors panel (`NotFoundError: …`).
+pub trait Reader: Send + Sync {
+    /// Reads `location`: one file, or every file a glob matches.
+    fn read<'a>(&'a self, location: &'a LocationRef) -> ReadFuture<'a>;
+}
+
+/// Reads `file` locations from the local disk (globs included); other types
+/// are refused with a message saying so.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileReader;
+
+impl Reader for FileReader {
+    fn read<'a>(&'a self, location: &'a LocationRef) -> ReadFuture<'a> {
+        Box::pin(async move {
+            if location.location_type != "file" {
+                return Err(format!("reading {} locations is not supported yet", location.location_type));
+            }
+            let target = location.target.clone();
+            tokio::task::spawn_blocking(move || read_files(&target))
+                .await
+                .map_err(|e| format!("reading failed: {e}"))?
+        })
+    }
+}
+
+fn read_files(target: &str) -> Result<Vec<ReadFile>, String> {
+    let paths: Vec<PathBuf> = if target.contains(['*', '?', '[']) {
+        let matches = glob::glob(target).map_err(|e| format!("InputError: bad pattern {target}: {e}"))?;
+        matches.filter_map(Result::ok).filter(|p| p.is_file()).collect()
+    } else {
+        vec![PathBuf::from(target)]
+    };
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => format!("NotFoundError: {} does not exist", path.display()),
+                _ => format!("Error: cannot read {}: {e}", path.display()),
+            })?;
+            Ok(ReadFile { location: LocationRef::new("file", path.to_string_lossy()), text })
+        })
+        .collect()
+}
+
+/// Reads `$text`/`$json`/`$yaml` references relative to a file's folder; URLs
+/// are left for a reader that may fetch them.
+#[derive(Debug, Clone, Copy)]
+pub struct FileResolver<'a> {
+    /// Folder of the file being read.
+    pub folder: &'a Path,
+}
+
+impl Resolver for FileResolver<'_> {
+    fn read(&self, reference: &str) -> Resolution {
+        if reference.contains("://") {
+            return Resolution::Deferred("URLs are read by the server, not offline".to_owned());
+        }
+        let path = self.folder.join(reference);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Resolution::Text(text),
+            Err(e) => Resolution::Failed(format!("{}: {e}", path.display())),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The catalog at run time: processes every location, re-reads them on an
+//! interval, and re-reads a location within half a second when one of its
+//! local files changes.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+
+use super::process::{KindRule, OrphanStrategy, ProcessOutcome, collect, process_location, Collected};
+use super::reader::Reader;
+use crate::store::Db;
+use crate::store::locations::{self, LocationRow, ORIGIN_API};
+
+/// How the catalog treats locations and their entities.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSettings {
+    /// What happens to entities no longer emitted.
+    pub orphans: OrphanStrategy,
+    /// Kinds allowed from locations registered through the API.
+    pub registered_rule: KindRule,
+    /// Kinds allowed per static location target (config), when it has its own rules.
+    pub static_rules: HashMap<String, KindRule>,
+    /// Kinds allowed from static locations without their own rules.
+    pub static_default_rule: KindRule,
+    /// How often every location is re-read.
+    pub refresh_interval: Duration,
+}
+
+impl CatalogSettings {
+    fn rule_for(&self, location: &LocationRow) -> &KindRule {
+        if location.origin == ORIGIN_API {
+            return &self.registered_rule;
+        }
+        self.static_rules.get(&location.target).unwrap_or(&self.static_default_rule)
+    }
+}
+
+type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
+
+/// The catalog service shared by the API, the pages and the refresh loop.
+pub struct Catalog {
+    /// The database.
+    pub db: Db,
+    reader: Arc<dyn Reader>,
+    settings: CatalogSettings,
+    /// Local files each location read last time, with their modification stamps.
+    watched: Mutex<HashMap<String, Vec<FileStamp>>>,
+    /// Serialises processing so two passes never interleave their writes.
+    processing: tokio::sync::Mutex<()>,
+}
+
+fn stamp(path: PathBuf) -> FileStamp {
+    let meta = std::fs::metadata(&path).ok();
+    let modified = meta.as_ref().and_then(|m| m.modified().ok());
+    let len = meta.map(|m| m.len());
+    (path, modified, len)
+}
+
+impl Catalog {
+    /// A catalog over `db`, reading through `reader`.
+    pub fn new(db: Db, reader: Arc<dyn Reader>, settings: CatalogSettings) -> Arc<Catalog> {
+        Arc::new(Catalog { db, reader, settings, watched: Mutex::new(HashMap::new()), processing: tokio::sync::Mutex::new(()) })
+    }
+
+    /// Reads one location into the database.
+    pub async fn process(&self, location: &LocationRow) -> anyhow::Result<ProcessOutcome> {
+        let _guard = self.processing.lock().await;
+        let rule = self.settings.rule_for(location);
+        let outcome = process_location(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans).await?;
+        let stamps = outcome.local_files.iter().map(|f| stamp(PathBuf::from(f))).collect();
+        if let Ok(mut watched) = self.watched.lock() {
+            watched.insert(location.id.clone(), stamps);
+        }
+        for error in &outcome.errors {
+            tracing::warn!(location = %location.target, "{error}");
+        }
+        tracing::debug!(location = %location.target, files = outcome.files, written = outcome.written, orphaned = outcome.orphaned, "processed");
+        Ok(outcome)
+    }
+
+    /// Reads a location without storing anything (`POST /locations?dryRun=true`).
+    pub async fn dry_run(&self, location: &LocationRow) -> anyhow::Result<Collected> {
+        collect(self.reader.as_ref(), location, &self.settings.registered_rule).await
+    }
+
+    /// Reads every location once.
+    pub async fn process_all(&self) -> anyhow::Result<()> {
+        for location in locations::list(&self.db.pool).await? {
+            if let Err(e) = self.process(&location).await {
+                tracing::error!(location = %location.target, "processing failed: {e:#}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets a deleted location's files.
+    pub fn forget(&self, location_id: &str) {
+        if let Ok(mut watched) = self.watched.lock() {
+            watched.remove(location_id);
+        }
+    }
+
+    fn changed_locations(&self) -> Vec<String> {
+        let Ok(watched) = self.watched.lock() else { return Vec::new() };
+        watched
+            .iter()
+            .filter(|(_, stamps)| stamps.iter().any(|s| stamp(s.0.clone()) != *s))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Runs the refresh loop until `shutdown` turns true: every location on
+    /// the refresh interval, and a location whose local files changed within
+    /// half a second.
+    pub async fn run_refresh_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let interval = self.settings.refresh_interval.max(Duration::from_secs(1));
+        let mut full = tokio::time::interval(interval);
+        let mut poll = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = full.tick() => {
+                    if let Err(e) = self.process_all().await {
+                        tracing::error!("refresh failed: {e:#}");
+                    }
+                }
+                _ = poll.tick() => {
+                    let changed = tokio::task::block_in_place(|| self.changed_locations());
+                    for id in changed {
+                        match locations::get(&self.db.pool, &id).await {
+                            Ok(Some(location)) => {
+                                if let Err(e) = self.process(&location).await {
+                                    tracing::error!(location = %location.target, "processing failed: {e:#}");
+                                }
+                            }
+                            Ok(None) => self.forget(&id),
+                            Err(e) => tracing::error!("cannot read locations: {e}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

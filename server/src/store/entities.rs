@@ -1,0 +1,320 @@
+//! The `entities`, `relations` and `search` tables: writing processed
+//! entities and reading them back in Backstage's JSON shape.
+
+use std::collections::HashMap;
+
+use portolan_catalog::{EntityRef, Relation};
+use serde_json::{Value, json};
+use sqlx::{Any, Executor, Row};
+
+use super::search_rows::{search_rows, search_text};
+
+/// The current time as RFC 3339 text (stored as TEXT on both engines).
+pub fn now() -> String {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (if m <= 2 { era * 400 + yoe + 1 } else { era * 400 + yoe }, m, d)
+}
+
+/// What the processing loop knows of a stored entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredState {
+    /// Its uid.
+    pub uid: String,
+    /// Its canonical reference.
+    pub entity_ref: String,
+    /// The location that emitted it.
+    pub location_id: String,
+    /// The file it was read from.
+    pub source: String,
+    /// Hash of what was read.
+    pub hash: String,
+    /// Whether it is orphaned.
+    pub orphan: bool,
+}
+
+/// The processing state of every entity emitted by a location.
+pub async fn states_of_location<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    location_id: &str,
+) -> Result<Vec<StoredState>, sqlx::Error> {
+    let rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan FROM entities WHERE location_id = $1")
+        .bind(location_id)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(state_from_row).collect()
+}
+
+/// The processing state of the entity with this reference, whoever emitted it.
+pub async fn state_of_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<StoredState>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan FROM entities WHERE entity_ref = $1")
+        .bind(entity_ref)
+        .fetch_optional(ex)
+        .await?;
+    row.as_ref().map(state_from_row).transpose()
+}
+
+fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sqlx::Error> {
+    Ok(StoredState {
+        uid: row.try_get("uid")?,
+        entity_ref: row.try_get("entity_ref")?,
+        location_id: row.try_get("location_id")?,
+        source: row.try_get("source")?,
+        hash: row.try_get("hash")?,
+        orphan: row.try_get::<i64, _>("orphan")? != 0,
+    })
+}
+
+/// A processed entity ready to be written.
+#[derive(Debug, Clone)]
+pub struct EntityWrite<'a> {
+    /// Its uid (new, or the stored one when updating).
+    pub uid: &'a str,
+    /// Its reference.
+    pub entity_ref: &'a EntityRef,
+    /// The location that emitted it.
+    pub location_id: &'a str,
+    /// The file it was read from, `<type>:<target>`.
+    pub source: &'a str,
+    /// The Location entity that led to the file.
+    pub parent_ref: Option<&'a str>,
+    /// Hash of what was read.
+    pub hash: &'a str,
+    /// The entity JSON with uid and etag set, without relations and status.
+    pub body: &'a Value,
+    /// Outgoing relations from its spec.
+    pub relations: &'a [Relation],
+}
+
+/// Writes (insert or replace) an entity with its relations and search rows.
+pub async fn write(conn: &mut sqlx::AnyConnection, e: &EntityWrite<'_>) -> Result<(), sqlx::Error> {
+    let etag = uuid::Uuid::new_v4().simple().to_string();
+    let mut body = e.body.clone();
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("etag".into(), Value::String(etag.clone()));
+    }
+    let body_text = body.to_string();
+    let now = now();
+    sqlx::query(
+        "INSERT INTO entities (uid, entity_ref, kind, namespace, name, location_id, source, etag, hash, body, errors, orphan, search_text, updated_at, parent_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, $11, $12, $13)
+         ON CONFLICT (uid) DO UPDATE SET location_id = $6, source = $7, etag = $8, hash = $9, body = $10, errors = NULL, orphan = 0, search_text = $11, updated_at = $12, parent_ref = $13",
+    )
+    .bind(e.uid)
+    .bind(e.entity_ref.to_string())
+    .bind(e.entity_ref.kind())
+    .bind(e.entity_ref.namespace())
+    .bind(e.entity_ref.name())
+    .bind(e.location_id)
+    .bind(e.source)
+    .bind(&etag)
+    .bind(e.hash)
+    .bind(&body_text)
+    .bind(search_text(&body))
+    .bind(&now)
+    .bind(e.parent_ref)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM relations WHERE origin_uid = $1").bind(e.uid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM search WHERE uid = $1").bind(e.uid).execute(&mut *conn).await?;
+    let me = e.entity_ref.to_string();
+    let mut relation_rows = Vec::with_capacity(e.relations.len() * 2);
+    for r in e.relations {
+        let target = r.target_ref.to_string();
+        relation_rows.push(vec![Some(e.uid.to_owned()), Some(me.clone()), Some(r.relation_type.as_str().to_owned()), Some(target.clone())]);
+        relation_rows.push(vec![Some(e.uid.to_owned()), Some(target), Some(r.relation_type.inverse().as_str().to_owned()), Some(me.clone())]);
+    }
+    insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
+    let pairs: Vec<(String, String)> = e.relations.iter().map(|r| (r.relation_type.as_str().to_owned(), r.target_ref.to_string())).collect();
+    let search: Vec<Vec<Option<String>>> = search_rows(&body, &pairs)
+        .into_iter()
+        .map(|(k, v)| vec![Some(e.uid.to_owned()), Some(k), v])
+        .collect();
+    insert_rows(conn, "search", &["uid", "key", "value"], &search).await
+}
+
+/// Inserts rows with multi-row statements, in chunks that stay under both
+/// engines' limits on bound parameters.
+pub async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Option<String>>],
+) -> Result<(), sqlx::Error> {
+    let per_chunk = (30_000 / columns.len().max(1)).max(1);
+    for chunk in rows.chunks(per_chunk) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..columns.len() {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            for value in row {
+                query = query.bind(value.clone());
+            }
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Records processing errors on an entity, keeping its last good body.
+pub async fn set_errors<'c>(ex: impl Executor<'c, Database = Any>, uid: &str, errors: &[String]) -> Result<(), sqlx::Error> {
+    let json = if errors.is_empty() { None } else { Some(Value::from(errors.to_vec()).to_string()) };
+    sqlx::query("UPDATE entities SET errors = $1 WHERE uid = $2").bind(json).bind(uid).execute(ex).await?;
+    Ok(())
+}
+
+/// Marks an entity orphaned (no location emits it any more), for `orphanStrategy: keep`.
+pub async fn set_orphan<'c>(ex: impl Executor<'c, Database = Any>, uid: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE entities SET orphan = 1 WHERE uid = $1").bind(uid).execute(ex).await?;
+    Ok(())
+}
+
+/// Deletes an entity with its relations and search rows.
+pub async fn delete(conn: &mut sqlx::AnyConnection, uid: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM relations WHERE origin_uid = $1").bind(uid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM search WHERE uid = $1").bind(uid).execute(&mut *conn).await?;
+    let done = sqlx::query("DELETE FROM entities WHERE uid = $1").bind(uid).execute(&mut *conn).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Stored columns needed to build the API's JSON.
+#[derive(Debug, Clone)]
+pub struct EntityRow {
+    /// uid.
+    pub uid: String,
+    /// Canonical reference.
+    pub entity_ref: String,
+    /// Entity JSON text without relations and status.
+    pub body: String,
+    /// Processing errors JSON, if any.
+    pub errors: Option<String>,
+    /// Orphaned?
+    pub orphan: bool,
+    /// The location whose tree emitted it.
+    pub location_id: String,
+    /// The Location entity that led to its file.
+    pub parent_ref: Option<String>,
+}
+
+/// Columns to select for [`EntityRow`], with `e` as the entities alias.
+pub const ENTITY_COLUMNS: &str = "e.uid, e.entity_ref, e.body, e.errors, e.orphan, e.location_id, e.parent_ref";
+
+/// Reads an [`EntityRow`] selected with [`ENTITY_COLUMNS`].
+pub fn entity_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
+    Ok(EntityRow {
+        uid: row.try_get("uid")?,
+        entity_ref: row.try_get("entity_ref")?,
+        body: row.try_get("body")?,
+        errors: row.try_get("errors")?,
+        orphan: row.try_get::<i64, _>("orphan")? != 0,
+        location_id: row.try_get("location_id")?,
+        parent_ref: row.try_get("parent_ref")?,
+    })
+}
+
+/// The entity with this reference.
+pub async fn by_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<EntityRow>, sqlx::Error> {
+    let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.entity_ref = $1");
+    let row = sqlx::query(&sql).bind(entity_ref).fetch_optional(ex).await?;
+    row.as_ref().map(entity_row).transpose()
+}
+
+/// The entity with this uid.
+pub async fn by_uid<'c>(ex: impl Executor<'c, Database = Any>, uid: &str) -> Result<Option<EntityRow>, sqlx::Error> {
+    let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid = $1");
+    let row = sqlx::query(&sql).bind(uid).fetch_optional(ex).await?;
+    row.as_ref().map(entity_row).transpose()
+}
+
+/// Relations of each of `refs` (as source), in one query.
+pub async fn relations_of<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    refs: &[&str],
+) -> Result<HashMap<String, Vec<(String, String)>>, sqlx::Error> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if refs.is_empty() {
+        return Ok(out);
+    }
+    let placeholders: Vec<String> = (1..=refs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref IN ({}) ORDER BY source_ref, type, target_ref",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for r in refs {
+        query = query.bind(*r);
+    }
+    for row in query.fetch_all(ex).await? {
+        let source: String = row.try_get("source_ref")?;
+        out.entry(source).or_default().push((row.try_get("type")?, row.try_get("target_ref")?));
+    }
+    Ok(out)
+}
+
+/// The API's JSON for a stored entity: body, relations, orphan annotation
+/// and processing errors as `status.items`, as Backstage stitches them.
+pub fn to_api_json(row: &EntityRow, relations: &[(String, String)]) -> Value {
+    let mut entity: Value = serde_json::from_str(&row.body).unwrap_or_else(|_| json!({}));
+    if row.orphan {
+        if let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+            let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+            if let Some(a) = annotations.as_object_mut() {
+                a.insert("backstage.io/orphan".into(), Value::String("true".into()));
+            }
+        }
+    }
+    if let Some(obj) = entity.as_object_mut() {
+        let rels: Vec<Value> = relations.iter().map(|(t, target)| json!({"type": t, "targetRef": target})).collect();
+        obj.insert("relations".into(), Value::Array(rels));
+        if let Some(errors) = row.errors.as_deref().and_then(|e| serde_json::from_str::<Vec<String>>(e).ok()) {
+            let items: Vec<Value> = errors
+                .iter()
+                .map(|m| {
+                    json!({
+                        "type": "backstage.io/catalog-processing",
+                        "level": "error",
+                        "message": format!("InputError: {m}"),
+                        "error": {"name": "InputError", "message": m},
+                    })
+                })
+                .collect();
+            obj.insert("status".into(), json!({ "items": items }));
+        }
+    }
+    entity
+}

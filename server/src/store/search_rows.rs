@@ -1,0 +1,176 @@
+//! The flattened key/value rows of the `search` table, built exactly as
+//! Backstage's stitcher builds them (`buildEntitySearch.ts`), because every
+//! `filter`, predicate, facet and sort of the catalog API is answered from
+//! them: if they differ from Backstage's, the same query returns different
+//! entities here than there.
+//!
+//! Rules, all from Backstage:
+//! - every leaf of the entity becomes `(dotted.path, value)`; objects recurse,
+//!   arrays repeat their path for each item, and each *string* item also
+//!   yields `(path.<item>, "true")` so that `metadata.tags.java` can be
+//!   filtered on;
+//! - `attachments`, `relations`, `status`, `metadata.name`,
+//!   `metadata.namespace`, `metadata.uid` and `metadata.etag` are skipped by
+//!   the walk; `metadata.name`, `metadata.namespace` and `metadata.uid` are
+//!   then always added (NULL when missing), plus `metadata.namespace=default`
+//!   when the namespace is missing or empty;
+//! - each relation adds `(relations.<type>, <target ref>)`;
+//! - keys and values are lower-cased; keys over 200 characters are dropped,
+//!   values over 200 characters are stored as NULL (the columns are indexed);
+//!   numbers and booleans are stringified, null stays NULL;
+//! - identical `(key, value)` rows are kept once.
+//!
+//! Unlike Backstage, keys that differ only in case are not rejected here (the
+//! catalog model's validation is the place for that); they simply merge.
+
+use std::collections::HashSet;
+use std::fmt::Display;
+
+use serde_json::Value;
+
+/// Backstage's `MAX_KEY_LENGTH`: longer keys are not indexed at all.
+pub const MAX_KEY_LENGTH: usize = 200;
+
+/// Backstage's `MAX_VALUE_LENGTH`: longer values are indexed as NULL.
+pub const MAX_VALUE_LENGTH: usize = 200;
+
+/// Paths the generic walk skips: not worth indexing, or added specially.
+const SPECIAL_KEYS: &[&str] = &[
+    "attachments",
+    "relations",
+    "status",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "metadata.etag",
+];
+
+/// The `search` rows of `entity` with its outgoing `relations` as
+/// `(type, target ref)` pairs (e.g. `(RelationType::OwnedBy, EntityRef)` or
+/// `("ownedBy", "group:default/team-a")`): lower-cased `(key, value)` pairs,
+/// deduplicated, in Backstage's order.
+pub fn search_rows<T: Display, U: Display>(
+    entity: &Value,
+    relations: &[(T, U)],
+) -> Vec<(String, Option<String>)> {
+    let mut raw: Vec<(String, Option<String>)> = Vec::new();
+    let mut seen_path_keys: HashSet<String> = HashSet::new();
+    visit(String::new(), entity, &mut raw, &mut seen_path_keys);
+
+    let metadata = entity.get("metadata");
+    let special = |name: &str| metadata.and_then(|m| m.get(name)).and_then(scalar);
+    raw.push(("metadata.name".into(), special("name")));
+    let namespace = special("namespace");
+    let namespace_missing = namespace.as_deref().is_none_or(str::is_empty);
+    raw.push(("metadata.namespace".into(), namespace));
+    raw.push(("metadata.uid".into(), special("uid")));
+    if namespace_missing {
+        raw.push(("metadata.namespace".into(), Some("default".into())));
+    }
+    for (relation_type, target) in relations {
+        raw.push((format!("relations.{relation_type}"), Some(target.to_string())));
+    }
+
+    let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
+    let mut rows = Vec::with_capacity(raw.len());
+    for (key, value) in raw {
+        let key = key.to_lowercase();
+        if key.chars().count() > MAX_KEY_LENGTH {
+            continue;
+        }
+        let value = value
+            .map(|v| v.to_lowercase())
+            .filter(|v| v.chars().count() <= MAX_VALUE_LENGTH);
+        if seen.insert((key.clone(), value.clone())) {
+            rows.push((key, value));
+        }
+    }
+    rows
+}
+
+/// The string Backstage's `String(value)` gives a scalar; `None` for null and
+/// for objects and arrays (which are not scalars).
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(js_number(n)),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// A number as JavaScript prints it: `1.0` is `1`.
+fn js_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+        _ => n.to_string(),
+    }
+}
+
+fn visit(
+    path: String,
+    current: &Value,
+    out: &mut Vec<(String, Option<String>)>,
+    seen_path_keys: &mut HashSet<String>,
+) {
+    if SPECIAL_KEYS.contains(&path.as_str()) {
+        return;
+    }
+    match current {
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            out.push((path, scalar(current)));
+        }
+        Value::Array(items) => {
+            for item in items {
+                visit(path.clone(), item, out, seen_path_keys);
+                if let Value::String(s) = item {
+                    let path_key = format!("{path}.{s}");
+                    if seen_path_keys.insert(path_key.to_lowercase()) {
+                        out.push((path_key, Some("true".into())));
+                    }
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (key, value) in map {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                visit(child, value, out, seen_path_keys);
+            }
+        }
+    }
+}
+
+/// The lower-cased text `fullTextFilterTerm` searches when no
+/// `fullTextFilterFields` are given: the fields a catalog table shows
+/// (name, title, description, tags, type, owner, lifecycle, display name),
+/// one per line so that a term cannot match across two fields.
+pub fn search_text(entity: &Value) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |value: Option<&Value>| match value {
+        Some(Value::Array(items)) => parts.extend(items.iter().filter_map(scalar)),
+        Some(value) => parts.extend(scalar(value)),
+        None => {}
+    };
+    let metadata = entity.get("metadata");
+    let spec = entity.get("spec");
+    for key in ["name", "title", "description", "tags"] {
+        push(metadata.and_then(|m| m.get(key)));
+    }
+    for key in ["type", "owner", "lifecycle"] {
+        push(spec.and_then(|s| s.get(key)));
+    }
+    push(
+        spec.and_then(|s| s.get("profile"))
+            .and_then(|p| p.get("displayName")),
+    );
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

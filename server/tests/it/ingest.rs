@@ -1,0 +1,157 @@
+//! Ingestion into real SQLite and PostgreSQL: counts, relations both ways,
+//! edits, orphans, missing files and broken edits that keep the last good entity.
+
+use std::path::{Path, PathBuf};
+
+use portolan::ingest::{FileReader, KindRule, OrphanStrategy, process_location};
+use portolan::store::entities;
+use portolan::store::locations::{self, LocationRow, ORIGIN_CONFIG};
+use serde_json::Value;
+
+use crate::support::{TestDb, copy_tree, repo};
+
+/// A copy of the example catalog and templates in a temporary folder.
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_tree(&repo().join("catalog/example"), &dir.path().join("catalog/example"));
+        copy_tree(&repo().join("templates"), &dir.path().join("templates"));
+        Workspace { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("catalog/example/catalog-info.yaml")
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join("catalog/example").join(rel)
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let path = self.path(rel);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+    }
+}
+
+async fn register(t: &TestDb, root: &Path) -> LocationRow {
+    locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("insert location")
+}
+
+async fn run(t: &TestDb, loc: &LocationRow, orphans: OrphanStrategy) -> portolan::ingest::ProcessOutcome {
+    process_location(&t.db, &FileReader, loc, &KindRule::default(), orphans).await.expect("process")
+}
+
+async fn entity(t: &TestDb, entity_ref: &str) -> Option<Value> {
+    let row = entities::by_ref(&t.db.pool, entity_ref).await.expect("by_ref")?;
+    let rels = entities::relations_of(&t.db.pool, &[entity_ref]).await.expect("relations");
+    Some(entities::to_api_json(&row, rels.get(entity_ref).map_or(&[][..], Vec::as_slice)))
+}
+
+async fn count(t: &TestDb) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM entities").fetch_one(&t.db.pool).await.expect("count").get::<i64, _>("n")
+}
+
+fn has_relation(entity: &Value, kind: &str, target: &str) -> bool {
+    entity["relations"].as_array().is_some_and(|r| r.iter().any(|x| x["type"] == kind && x["targetRef"] == target))
+}
+
+#[tokio::test]
+async fn example_catalog_ingests_with_relations_both_ways() {
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        let loc = register(&t, &ws.root()).await;
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        // 94 entities from files plus the generated Location of the registration.
+        assert_eq!(count(&t).await, 95, "{:?}", t.db.backend);
+
+        let api = entity(&t, "api:default/trips-api").await.expect("trips api");
+        assert!(api["spec"]["definition"].as_str().is_some_and(|d| d.contains("openapi")), "$text was resolved");
+        let managed = api["metadata"]["annotations"]["backstage.io/managed-by-location"].as_str().unwrap_or_default();
+        assert!(managed.starts_with("file:/"), "{managed}");
+        let providers: Vec<&str> = api["relations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["type"] == "apiProvidedBy")
+            .filter_map(|r| r["targetRef"].as_str())
+            .collect();
+        assert!(!providers.is_empty(), "inverse relation apiProvidedBy present");
+        let provider = entity(&t, providers[0]).await.expect("provider");
+        assert!(has_relation(&provider, "providesApi", "api:default/trips-api"));
+
+        // A second pass over unchanged files writes nothing.
+        let again = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(again.written, 0);
+    }
+}
+
+#[tokio::test]
+async fn edits_orphans_missing_files_and_broken_edits() {
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        let loc = register(&t, &ws.root()).await;
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        let before = entity(&t, "domain:default/platform").await.expect("platform domain");
+
+        // An edit shows, with a new etag.
+        ws.edit("domains.yaml", "title: Platform\n", "title: Platform Engineering Domain\n");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(outcome.written, 1, "{outcome:?}");
+        let after = entity(&t, "domain:default/platform").await.expect("still there");
+        assert_eq!(after["metadata"]["title"], "Platform Engineering Domain");
+        assert_ne!(before["metadata"]["etag"], after["metadata"]["etag"]);
+        assert_eq!(before["metadata"]["uid"], after["metadata"]["uid"]);
+
+        // A broken edit keeps the last good entity and records the error.
+        ws.edit("domains.yaml", "title: Platform Engineering Domain", "title: [unclosed");
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        let kept = entity(&t, "domain:default/platform").await.expect("last good version kept");
+        assert_eq!(kept["metadata"]["title"], "Platform Engineering Domain");
+        let status = kept["status"]["items"][0]["message"].as_str().unwrap_or_default();
+        assert!(status.contains("domains.yaml"), "{kept}");
+
+        // A file that disappears keeps its entities, with an error.
+        std::fs::remove_file(ws.path("resources.yaml")).expect("rm");
+        let n = count(&t).await;
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(count(&t).await, n, "nothing deleted when a file cannot be read");
+
+        // An entity no longer emitted by a readable file is an orphan: deleted by default...
+        let users = std::fs::read_to_string(ws.path("org.yaml")).expect("org");
+        let first_user = users.split("\n---").find(|d| d.contains("kind: User")).expect("a user").to_owned();
+        let name = first_user.lines().find_map(|l| l.trim().strip_prefix("name: ")).expect("name").to_owned();
+        std::fs::write(ws.path("org.yaml"), users.replacen(&first_user, "", 1)).expect("write");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(outcome.orphaned, 1, "{outcome:?}");
+        assert!(entity(&t, &format!("user:default/{name}")).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn orphans_are_kept_and_annotated_when_configured() {
+    let t = TestDb::sqlite().await;
+    let ws = Workspace::new();
+    let loc = register(&t, &ws.root()).await;
+    run(&t, &loc, OrphanStrategy::Keep).await;
+    ws.edit("catalog-info.yaml", "- ./resources.yaml", "");
+    let outcome = run(&t, &loc, OrphanStrategy::Keep).await;
+    assert!(outcome.orphaned > 0, "{outcome:?}");
+    let any_resource: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT entity_ref FROM entities WHERE kind = 'resource' LIMIT 1")
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("a resource")
+            .get("entity_ref")
+    };
+    let e = entity(&t, &any_resource).await.expect("kept");
+    assert_eq!(e["metadata"]["annotations"]["backstage.io/orphan"], "true");
+}
