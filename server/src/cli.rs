@@ -16,7 +16,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the portal (the default when no command is given).
-    Serve(crate::web::ServeArgs),
+    Serve(crate::app::ServeArgs),
     /// Check catalog files offline, for CI. Exit 0: no errors, 1: errors, 2: usage or I/O failure.
     Validate {
         /// Output format.
@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
             crate::validate::run(&paths, format, !no_dangling)
         }
         Some(Command::Bench(BenchCommand::Parse(args))) => crate::bench::parse_bench(&args),
-        Some(Command::Serve(args)) => crate::web::serve(args),
-        None => crate::web::serve(crate::web::ServeArgs::default()),
+        Some(Command::Serve(args)) => crate::app::serve(args),
+        None => crate::app::serve(crate::app::ServeArgs::default()),
     }
 }

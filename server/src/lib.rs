@@ -3,11 +3,13 @@
 //! model lives in `portolan-catalog`; pages live in `portolan-frontend`.
 
 pub mod api;
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod store;
+pub mod telemetry;
 pub mod validate;
 pub mod web;

@@ -50,6 +50,8 @@ pub struct Catalog {
     watched: Mutex<HashMap<String, Vec<FileStamp>>>,
     /// Serialises processing so two passes never interleave their writes.
     processing: tokio::sync::Mutex<()>,
+    /// Bumped after every change to the stored catalog.
+    changes: watch::Sender<u64>,
 }
 
 fn stamp(path: PathBuf) -> FileStamp {
@@ -62,7 +64,14 @@ fn stamp(path: PathBuf) -> FileStamp {
 impl Catalog {
     /// A catalog over `db`, reading through `reader`.
     pub fn new(db: Db, reader: Arc<dyn Reader>, settings: CatalogSettings) -> Arc<Catalog> {
-        Arc::new(Catalog { db, reader, settings, watched: Mutex::new(HashMap::new()), processing: tokio::sync::Mutex::new(()) })
+        Arc::new(Catalog {
+            db,
+            reader,
+            settings,
+            watched: Mutex::new(HashMap::new()),
+            processing: tokio::sync::Mutex::new(()),
+            changes: watch::channel(0).0,
+        })
     }
 
     /// Reads one location into the database.
@@ -73,6 +82,9 @@ impl Catalog {
         let stamps = outcome.local_files.iter().map(|f| stamp(PathBuf::from(f))).collect();
         if let Ok(mut watched) = self.watched.lock() {
             watched.insert(location.id.clone(), stamps);
+        }
+        if outcome.written > 0 || outcome.orphaned > 0 {
+            self.notify_changed();
         }
         for error in &outcome.errors {
             tracing::warn!(location = %location.target, "{error}");
@@ -96,8 +108,33 @@ impl Catalog {
         Ok(())
     }
 
-    /// Forgets a deleted location's files.
-    pub fn forget(&self, location_id: &str) {
+    /// Tells subscribers (the pages' snapshot) that the stored catalog changed.
+    pub fn notify_changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that sees every change to the stored catalog.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Deletes a location with every entity its tree emitted.
+    pub async fn remove_location(&self, location_id: &str) -> anyhow::Result<()> {
+        let _guard = self.processing.lock().await;
+        let mut tx = self.db.pool.begin().await?;
+        for row in crate::store::entities::states_of_location(&mut *tx, location_id).await? {
+            crate::store::entities::delete(&mut tx, &row.uid).await?;
+        }
+        locations::delete(&mut *tx, location_id).await?;
+        tx.commit().await?;
+        if let Ok(mut watched) = self.watched.lock() {
+            watched.remove(location_id);
+        }
+        self.notify_changed();
+        Ok(())
+    }
+
+    fn forget(&self, location_id: &str) {
         if let Ok(mut watched) = self.watched.lock() {
             watched.remove(location_id);
         }

@@ -247,6 +247,11 @@ pub fn entity_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
     })
 }
 
+/// How many entities are stored.
+pub async fn count<'c>(ex: impl Executor<'c, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM entities").fetch_one(ex).await?.try_get("n")
+}
+
 /// The entity with this reference.
 pub async fn by_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<EntityRow>, sqlx::Error> {
     let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.entity_ref = $1");

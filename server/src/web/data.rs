@@ -2,22 +2,53 @@
 //! the in-memory [`PortalData`] implementation over it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::sync::{Arc, RwLock};
 
-use portolan_catalog::{Entity, Severity};
+use portolan_catalog::Entity;
 use portolan_frontend::{CatalogFilter, EntitySummary, KindCount, PortalData};
 
-/// Reads the catalog under `path` (a file, or a folder searched for
-/// catalog-info files, following Location targets) and reduces every valid
-/// entity to what the pages show. Invalid documents are logged and left out.
-pub fn load_catalog(path: &Path) -> anyhow::Result<Vec<EntitySummary>> {
-    let validation = crate::validate::validate_paths(&[path.to_path_buf()], false)?;
-    for file in &validation.files {
-        for d in file.report.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
-            tracing::warn!(file = %file.display, line = d.line, column = d.column, field = %d.field, "{}", d.message);
+/// The pages' view of the stored catalog: a snapshot in memory, replaced
+/// whenever processing changes the database, so page views never wait on it.
+#[derive(Debug, Clone, Default)]
+pub struct LivePortal {
+    snapshot: Arc<RwLock<Arc<MemoryCatalog>>>,
+}
+
+impl LivePortal {
+    /// Replaces the snapshot with the entities now in the database.
+    pub async fn reload(&self, db: &crate::store::Db) -> anyhow::Result<()> {
+        let rows = sqlx::query("SELECT body FROM entities").fetch_all(&db.pool).await?;
+        let mut summaries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let body: String = sqlx::Row::try_get(row, "body")?;
+            if let Ok(entity) = serde_json::from_str::<Entity>(&body) {
+                summaries.push(summary(&entity));
+            }
         }
+        let catalog = Arc::new(MemoryCatalog::new(summaries));
+        if let Ok(mut snapshot) = self.snapshot.write() {
+            *snapshot = catalog;
+        }
+        Ok(())
     }
-    Ok(validation.files.iter().flat_map(|f| f.report.entities()).map(summary).collect())
+
+    fn current(&self) -> Arc<MemoryCatalog> {
+        self.snapshot.read().map(|s| Arc::clone(&s)).unwrap_or_default()
+    }
+}
+
+impl PortalData for LivePortal {
+    fn kind_counts(&self) -> Vec<KindCount> {
+        self.current().kind_counts()
+    }
+
+    fn entities(&self, filter: &CatalogFilter) -> Vec<EntitySummary> {
+        self.current().entities(filter)
+    }
+
+    fn total(&self) -> usize {
+        self.current().total()
+    }
 }
 
 fn summary(e: &Entity) -> EntitySummary {
@@ -187,8 +218,4 @@ mod tests {
         assert_eq!(catalog.total(), 4);
     }
 
-    #[test]
-    fn load_catalog_is_not_wired_yet() {
-        assert!(load_catalog(Path::new(".")).is_err());
-    }
 }

@@ -1,7 +1,7 @@
 //! The web server: `portolan serve`.
 //!
-//! [`serve`] loads the catalog, binds the listener and serves [`router`] until
-//! Ctrl-C or SIGTERM. Pages are rendered by `portolan-frontend`; this module
+//! [`router`] serves the pages; [`run`] serves a router until Ctrl-C or
+//! SIGTERM (`crate::app` puts the pieces together). Pages are rendered by `portolan-frontend`; this module
 //! only routes requests and hands the pages their data through [`AppState`].
 
 mod assets;
@@ -9,9 +9,8 @@ pub mod data;
 mod pages;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -20,35 +19,7 @@ use axum::routing::get;
 use portolan_frontend::PortalData;
 use tower_http::trace::TraceLayer;
 
-pub use data::{MemoryCatalog, load_catalog};
-
-/// The example catalog shipped in the source tree, served when no `--catalog` is given.
-pub const DEFAULT_CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog/example");
-
-/// Where the server listens unless told otherwise.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:7007";
-
-/// Options of `portolan serve`.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, value_name = "ADDR:PORT", default_value = DEFAULT_LISTEN)]
-    pub listen: SocketAddr,
-    /// Directory (searched recursively for catalog files) or single catalog file to serve.
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_CATALOG)]
-    pub catalog: PathBuf,
-}
-
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            listen: DEFAULT_LISTEN
-                .parse()
-                .expect("DEFAULT_LISTEN is a valid socket address"),
-            catalog: PathBuf::from(DEFAULT_CATALOG),
-        }
-    }
-}
+pub use data::{LivePortal, MemoryCatalog};
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -112,34 +83,8 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// Runs the portal until Ctrl-C or SIGTERM. Returns failure when the runtime
-/// cannot start or the address cannot be bound.
-pub fn serve(args: ServeArgs) -> ExitCode {
-    init_tracing();
-    let catalog = match load_catalog(&args.catalog) {
-        Ok(entities) => {
-            tracing::info!(path = %args.catalog.display(), entities = entities.len(), "catalog loaded");
-            MemoryCatalog::new(entities)
-        }
-        Err(err) => {
-            tracing::warn!(path = %args.catalog.display(), "serving an empty catalog: {err:#}");
-            MemoryCatalog::default()
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            tracing::error!("cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(run(args.listen, AppState::new(catalog)))
-}
-
-async fn run(listen: SocketAddr, state: AppState) -> ExitCode {
+/// Serves `app` on `listen` until Ctrl-C or SIGTERM.
+pub async fn run(listen: SocketAddr, app: Router) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -149,7 +94,7 @@ async fn run(listen: SocketAddr, state: AppState) -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(listen);
     tracing::info!("Portolan is listening on http://{addr}/");
-    match axum::serve(listener, router(state))
+    match axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
     {
@@ -165,7 +110,7 @@ async fn run(listen: SocketAddr, state: AppState) -> ExitCode {
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::warn!("cannot listen for Ctrl-C: {err}");
@@ -191,19 +136,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-/// Installs the log subscriber, once per process. `RUST_LOG` selects what is
-/// logged; the default is `info`.
-pub fn init_tracing() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        // Another subscriber may already be installed (e.g. by a test harness).
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .try_init();
-    });
 }

@@ -113,8 +113,10 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
 fn serve_answers_http_with_the_example_catalog() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let data = tempfile::tempdir().expect("data dir");
     let child = Command::new(env!("CARGO_BIN_EXE_portolan"))
         .args(["serve", "--listen", &addr.to_string()])
+        .env("PORTOLAN_DATA_DIR", data.path())
         .current_dir(repo())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -132,5 +134,8 @@ fn serve_answers_http_with_the_example_catalog() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let home = http_get(addr, "/").expect("home page");
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
-    assert!(home.contains("94 entities"), "the example catalog is served");
+    assert!(home.contains("95 entities"), "the example catalog (and its generated Location) is served: {home}");
+    let api = http_get(addr, "/api/catalog/entities/by-name/api/default/trips-api").expect("api");
+    assert!(api.starts_with("HTTP/1.1 200"), "{api}");
+    assert!(data.path().join("portolan.db").exists(), "SQLite file under the data dir");
 }

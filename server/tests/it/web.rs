@@ -3,7 +3,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use portolan::web::{AppState, MemoryCatalog, ServeArgs, router};
+use portolan::web::{AppState, MemoryCatalog, router};
 use portolan_frontend::EntitySummary;
 use tower::ServiceExt;
 
@@ -222,15 +222,4 @@ async fn serves_over_a_real_socket() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
     server.abort();
-}
-
-#[test]
-fn serve_args_defaults() {
-    let args = ServeArgs::default();
-    assert_eq!(args.listen.to_string(), "127.0.0.1:7007");
-    assert!(
-        args.catalog.ends_with("catalog/example"),
-        "{}",
-        args.catalog.display()
-    );
 }

@@ -50,7 +50,9 @@ pub async fn by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>
 /// next refresh if its location still emits it.
 pub async fn delete_by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>) -> Result<StatusCode, AppError> {
     let mut conn = catalog.db.pool.acquire().await?;
-    entities::delete(&mut conn, &uid).await?;
+    if entities::delete(&mut conn, &uid).await? {
+        catalog.notify_changed();
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

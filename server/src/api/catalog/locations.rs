@@ -115,12 +115,6 @@ pub async fn delete(State(catalog): State<Arc<Catalog>>, Path(id): Path<String>)
     if location.origin == ORIGIN_CONFIG {
         return Err(AppError::NotAllowedError(format!("Location {id} comes from the configuration and cannot be deleted through the API")));
     }
-    let mut tx = catalog.db.pool.begin().await?;
-    for row in entities::states_of_location(&mut *tx, &id).await? {
-        entities::delete(&mut tx, &row.uid).await?;
-    }
-    locations::delete(&mut *tx, &id).await?;
-    tx.commit().await?;
-    catalog.forget(&id);
+    catalog.remove_location(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

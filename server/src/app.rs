@@ -1,0 +1,158 @@
+//! The composition root of `portolan serve`: configuration, logging, the
+//! database, the catalog service and its refresh loop, and the HTTP routes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::config::{Config, OrphanStrategy as ConfiguredOrphans};
+use crate::ingest::{Catalog, CatalogSettings, FileReader, KindRule, OrphanStrategy};
+use crate::store::Db;
+use crate::store::locations::{self, ORIGIN_CONFIG};
+use crate::web::{AppState, LivePortal};
+
+/// Options of `portolan serve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (`portolan.yaml`); without one the defaults serve the example catalog.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on, overriding `backend.listen`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// Runs the portal until Ctrl-C or SIGTERM.
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match Config::load(args.config.as_deref(), &env) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("portolan: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.backend.log.format, config.backend.log.level.as_str());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match start(&config, args.listen).await {
+            Ok(code) => code,
+            Err(err) => {
+                tracing::error!("{err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// The catalog settings the configuration asks for.
+pub fn catalog_settings(config: &Config) -> CatalogSettings {
+    let to_rule = |rule: crate::config::KindRule| KindRule(Some(rule.kinds().iter().map(|k| k.as_str().to_owned()).collect()));
+    CatalogSettings {
+        orphans: match config.catalog.orphan_strategy {
+            ConfiguredOrphans::Delete => OrphanStrategy::Delete,
+            ConfiguredOrphans::Keep => OrphanStrategy::Keep,
+        },
+        registered_rule: to_rule(config.allowed_kinds(None)),
+        static_rules: config
+            .catalog
+            .locations
+            .iter()
+            .map(|l| (l.target_str(), to_rule(config.allowed_kinds(Some(l)))))
+            .collect(),
+        static_default_rule: to_rule(config.allowed_kinds(None)),
+        refresh_interval: config.catalog.refresh_interval.get(),
+    }
+}
+
+/// Makes the `config` locations in the database match the configuration.
+pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow::Result<()> {
+    let pool = &catalog.db.pool;
+    let wanted: Vec<(String, String)> = config
+        .catalog
+        .locations
+        .iter()
+        .map(|l| (l.location_type().to_string(), l.target_str()))
+        .collect();
+    for (location_type, target) in &wanted {
+        if locations::find(pool, location_type, target).await?.is_none() {
+            locations::insert(pool, location_type, target, ORIGIN_CONFIG).await?;
+        }
+    }
+    for row in locations::list(pool).await? {
+        let configured = wanted.iter().any(|(t, target)| *t == row.location_type && *target == row.target);
+        if row.origin == ORIGIN_CONFIG && !configured {
+            tracing::info!(target = %row.target, "location removed from the configuration");
+            catalog.remove_location(&row.id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
+    let database = &config.backend.database.url;
+    if let crate::config::DatabaseUrl::Sqlite(path) = database {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+    }
+    let db = Db::connect(&database.connect_url()).await.with_context(|| format!("database {}", database.redacted()))?;
+    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), catalog_settings(config));
+    sync_static_locations(&catalog, config).await?;
+    if crate::store::entities::count(&db.pool).await? == 0 {
+        // A first start reads the catalog before serving; later starts serve
+        // what is stored at once and refresh in the background.
+        catalog.process_all().await?;
+    }
+    let portal = LivePortal::default();
+    portal.reload(&db).await?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
+    let reloader = tokio::spawn(reload_on_change(portal.clone(), Arc::clone(&catalog), stop_rx));
+
+    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(catalog));
+    let listen = match listen {
+        Some(addr) => addr,
+        None => {
+            let (host, port) = (config.backend.listen.host(), config.backend.listen.port());
+            tokio::net::lookup_host((host, port))
+                .await?
+                .next()
+                .with_context(|| format!("cannot resolve {host}:{port}"))?
+        }
+    };
+    let code = crate::web::run(listen, app).await;
+    let _ = stop_tx.send(true);
+    let _ = refresher.await;
+    let _ = reloader.await;
+    Ok(code)
+}
+
+/// Keeps the pages' snapshot in step with the database.
+async fn reload_on_change(portal: LivePortal, catalog: Arc<Catalog>, mut stop: watch::Receiver<bool>) {
+    let mut changes = catalog.subscribe();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if let Err(e) = portal.reload(&catalog.db).await {
+                    tracing::error!("cannot reload the pages' catalog: {e:#}");
+                }
+            }
+        }
+    }
+}
