@@ -47,7 +47,8 @@ CREATE INDEX relations_origin ON relations (origin_uid);
 CREATE TABLE search (
     uid TEXT NOT NULL REFERENCES entities (uid) ON DELETE CASCADE,
     key TEXT NOT NULL,
-    value TEXT
+    value TEXT,                          -- lower-cased, what filters match
+    original_value TEXT                  -- as written, what facets show
 );
 CREATE INDEX search_key_value ON search (key, value, uid);
 CREATE INDEX search_uid ON search (uid);

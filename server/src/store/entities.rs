@@ -7,7 +7,7 @@ use portolan_catalog::{EntityRef, Relation};
 use serde_json::{Value, json};
 use sqlx::{Any, Executor, Row};
 
-use super::search_rows::{search_rows, search_text};
+use super::search_rows::{search_rows_with_originals, search_text};
 
 /// The current time as RFC 3339 text (stored as TEXT on both engines).
 pub fn now() -> String {
@@ -147,11 +147,11 @@ pub async fn write(conn: &mut sqlx::AnyConnection, e: &EntityWrite<'_>) -> Resul
     }
     insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
     let pairs: Vec<(String, String)> = e.relations.iter().map(|r| (r.relation_type.as_str().to_owned(), r.target_ref.to_string())).collect();
-    let search: Vec<Vec<Option<String>>> = search_rows(&body, &pairs)
+    let search: Vec<Vec<Option<String>>> = search_rows_with_originals(&body, &pairs)
         .into_iter()
-        .map(|(k, v)| vec![Some(e.uid.to_owned()), Some(k), v])
+        .map(|r| vec![Some(e.uid.to_owned()), Some(r.key), r.value, r.original_value])
         .collect();
-    insert_rows(conn, "search", &["uid", "key", "value"], &search).await
+    insert_rows(conn, "search", &["uid", "key", "value", "original_value"], &search).await
 }
 
 /// Inserts rows with multi-row statements, in chunks that stay under both

@@ -53,6 +53,23 @@ pub fn search_rows<T: Display, U: Display>(
     entity: &Value,
     relations: &[(T, U)],
 ) -> Vec<(String, Option<String>)> {
+    search_rows_with_originals(entity, relations).into_iter().map(|r| (r.key, r.value)).collect()
+}
+
+/// A `search` row: the lower-cased key and value filters match on, and the
+/// value as written, which facets show (Backstage's `original_value`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRow {
+    /// Lower-cased dotted key.
+    pub key: String,
+    /// Lower-cased value; `None` for null and over-long values.
+    pub value: Option<String>,
+    /// The value as written (the first spelling when several fold together).
+    pub original_value: Option<String>,
+}
+
+/// [`search_rows`] with the values as written kept beside the lower-cased ones.
+pub fn search_rows_with_originals<T: Display, U: Display>(entity: &Value, relations: &[(T, U)]) -> Vec<SearchRow> {
     let mut raw: Vec<(String, Option<String>)> = Vec::new();
     let mut seen_path_keys: HashSet<String> = HashSet::new();
     visit(String::new(), entity, &mut raw, &mut seen_path_keys);
@@ -78,11 +95,10 @@ pub fn search_rows<T: Display, U: Display>(
         if key.chars().count() > MAX_KEY_LENGTH {
             continue;
         }
-        let value = value
-            .map(|v| v.to_lowercase())
-            .filter(|v| v.chars().count() <= MAX_VALUE_LENGTH);
+        let original_value = value.filter(|v| v.chars().count() <= MAX_VALUE_LENGTH);
+        let value = original_value.as_ref().map(|v| v.to_lowercase());
         if seen.insert((key.clone(), value.clone())) {
-            rows.push((key, value));
+            rows.push(SearchRow { key, value, original_value });
         }
     }
     rows

@@ -93,7 +93,7 @@ async fn filters_facets_and_cursors() {
 
         let (status, facets) = call(&app, "GET", "/entity-facets?facet=kind&facet=spec.lifecycle&filter=kind=component", None).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(facets["facets"]["kind"], json!([{"value": "component", "count": 30}]));
+        assert_eq!(facets["facets"]["kind"], json!([{"value": "Component", "count": 30}]));
         let lifecycles: i64 = facets["facets"]["spec.lifecycle"].as_array().into_iter().flatten().filter_map(|v| v["count"].as_i64()).sum();
         assert_eq!(lifecycles, 30);
 

@@ -120,8 +120,8 @@ pub async fn facets(State(catalog): State<Arc<Catalog>>, params: QueryParams) ->
             None => "1=1".to_owned(),
         };
         q.sql = format!(
-            "SELECT s.value AS value, COUNT(DISTINCT s.uid) AS n FROM search s JOIN entities e ON e.uid = s.uid \
-             WHERE s.key = {key} AND s.value IS NOT NULL AND {condition} GROUP BY s.value ORDER BY n DESC, s.value"
+            "SELECT MIN(s.original_value) AS value, COUNT(DISTINCT s.uid) AS n FROM search s JOIN entities e ON e.uid = s.uid \
+             WHERE s.key = {key} AND s.value IS NOT NULL AND {condition} GROUP BY s.value ORDER BY n DESC, MIN(s.original_value)"
         );
         let rows = q.query().fetch_all(&catalog.db.pool).await?;
         let values: Vec<Value> = rows
