@@ -10,7 +10,8 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use crate::config::{Config, OrphanStrategy as ConfiguredOrphans};
-use crate::ingest::{Catalog, CatalogSettings, FileReader, KindRule, OrphanStrategy};
+use crate::ingest::url_reader::{CompositeReader, GithubIntegrationSettings, ReadingAllowList, UrlReader};
+use crate::ingest::{Catalog, CatalogSettings, KindRule, OrphanStrategy, Reader};
 use crate::store::Db;
 use crate::store::locations::{self, ORIGIN_CONFIG};
 use crate::web::{AppState, LivePortal};
@@ -75,6 +76,32 @@ pub fn catalog_settings(config: &Config) -> CatalogSettings {
     }
 }
 
+/// The reader for every location type: local files, and URLs through the
+/// GitHub integrations or the `backend.reading.allow` list.
+pub fn reader(config: &Config) -> anyhow::Result<Arc<dyn Reader>> {
+    let github = config
+        .integrations
+        .github
+        .iter()
+        .map(|g| GithubIntegrationSettings {
+            host: g.host.as_str().to_owned(),
+            api_base_url: g.api_base_url.as_str().to_owned(),
+            token: g.token.as_ref().map(|t| t.expose().to_owned()),
+        })
+        .collect();
+    let allow = ReadingAllowList {
+        entries: config
+            .backend
+            .reading
+            .allow
+            .iter()
+            .map(|a| (a.host.as_str().to_owned(), a.paths.iter().map(|p| p.as_str().to_owned()).collect()))
+            .collect(),
+    };
+    let urls = UrlReader::new(github, allow).map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(CompositeReader::new(urls)))
+}
+
 /// Makes the `config` locations in the database match the configuration.
 pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow::Result<()> {
     let pool = &catalog.db.pool;
@@ -107,7 +134,9 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
         }
     }
     let db = Db::connect(&database.connect_url()).await.with_context(|| format!("database {}", database.redacted()))?;
-    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), catalog_settings(config));
+    let metrics = Arc::new(crate::ops::Metrics::new());
+    let catalog = Catalog::new(db.clone(), reader(config)?, catalog_settings(config));
+    catalog.set_metrics(Arc::clone(&metrics));
     sync_static_locations(&catalog, config).await?;
     if crate::store::entities::count(&db.pool).await? == 0 {
         // A first start reads the catalog before serving; later starts serve
@@ -121,7 +150,8 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
     let reloader = tokio::spawn(reload_on_change(portal.clone(), Arc::clone(&catalog), stop_rx));
 
-    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(catalog));
+    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)));
+    let app = crate::ops::mount(app, catalog, metrics);
     let listen = match listen {
         Some(addr) => addr,
         None => {

@@ -38,6 +38,8 @@ enum Command {
 enum BenchCommand {
     /// Parse + validate + relations over a generated catalog, on one core and on all.
     Parse(crate::bench::ParseBenchArgs),
+    /// Ingest into SQLite or PostgreSQL, then time queries, start-up and edit latency.
+    Catalog(crate::bench::catalog::CatalogBenchArgs),
 }
 
 /// Output format of `portolan validate`.
@@ -64,7 +66,26 @@ pub fn main() -> ExitCode {
             crate::validate::run(&paths, format, !no_dangling)
         }
         Some(Command::Bench(BenchCommand::Parse(args))) => crate::bench::parse_bench(&args),
+        Some(Command::Bench(BenchCommand::Catalog(args))) => run_async(crate::bench::catalog::catalog_bench(&args)),
         Some(Command::Serve(args)) => crate::app::serve(args),
         None => crate::app::serve(crate::app::ServeArgs::default()),
+    }
+}
+
+/// Runs a command's future on a fresh runtime; errors exit 2.
+fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("portolan: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(future) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portolan: {e:#}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod ops;
 pub mod store;
 pub mod telemetry;
 pub mod validate;

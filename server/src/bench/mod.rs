@@ -1,5 +1,6 @@
 //! `portolan bench`: benchmarks anyone can run; figures go in the README.
 
+pub mod catalog;
 pub mod generate;
 
 use std::path::PathBuf;

@@ -6,5 +6,6 @@ pub mod reader;
 pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_location};
 pub use reader::{FileReader, ReadFile, Reader};
 pub mod service;
+pub mod url_reader;
 
 pub use service::{Catalog, CatalogSettings};

@@ -5,12 +5,11 @@
 //! while their last good version stays served.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::Path;
 
-use portolan_catalog::{Entity, LocationRef, location_targets, parse_catalog_file};
+use portolan_catalog::{Entity, LocationRef, location_targets};
 use sha2::{Digest, Sha256};
 
-use super::reader::{FileResolver, Reader};
+use super::reader::Reader;
 use crate::store::entities::{self, EntityWrite, StoredState};
 use crate::store::locations::LocationRow;
 use crate::store::Db;
@@ -155,9 +154,8 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
             if file.location.location_type == "file" {
                 outcome.local_files.push(file.location.target.clone());
             }
-            let folder = Path::new(&file.location.target).parent().map(Path::to_path_buf).unwrap_or_default();
             let text = file.text;
-            let report = tokio::task::spawn_blocking(move || parse_catalog_file(&text, &FileResolver { folder: &folder })).await?;
+            let report = super::url_reader::parse_read_file(reader, &file.location, text).await?;
             for doc in report.documents {
                 let doc_errors: Vec<String> = report
                     .diagnostics

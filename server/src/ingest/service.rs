@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
@@ -52,6 +53,10 @@ pub struct Catalog {
     processing: tokio::sync::Mutex<()>,
     /// Bumped after every change to the stored catalog.
     changes: watch::Sender<u64>,
+    /// Set once the first pass over every location has finished (`/readyz`).
+    ready: AtomicBool,
+    /// Where processing passes are recorded, once set.
+    metrics: OnceLock<Arc<crate::ops::Metrics>>,
 }
 
 fn stamp(path: PathBuf) -> FileStamp {
@@ -71,6 +76,8 @@ impl Catalog {
             watched: Mutex::new(HashMap::new()),
             processing: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
+            ready: AtomicBool::new(false),
+            metrics: OnceLock::new(),
         })
     }
 
@@ -78,7 +85,12 @@ impl Catalog {
     pub async fn process(&self, location: &LocationRow) -> anyhow::Result<ProcessOutcome> {
         let _guard = self.processing.lock().await;
         let rule = self.settings.rule_for(location);
-        let outcome = process_location(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans).await?;
+        let started = std::time::Instant::now();
+        let outcome = process_location(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans).await;
+        if let Some(metrics) = self.metrics.get() {
+            metrics.record_processing(started.elapsed(), outcome.as_ref().map_or(1, |o| o.errors.len()));
+        }
+        let outcome = outcome?;
         let stamps = outcome.local_files.iter().map(|f| stamp(PathBuf::from(f))).collect();
         if let Ok(mut watched) = self.watched.lock() {
             watched.insert(location.id.clone(), stamps);
@@ -105,7 +117,18 @@ impl Catalog {
                 tracing::error!(location = %location.target, "processing failed: {e:#}");
             }
         }
+        self.ready.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Whether a pass over every location has finished since start.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Records processing passes in `metrics` from now on (the first call wins).
+    pub fn set_metrics(&self, metrics: Arc<crate::ops::Metrics>) {
+        let _ = self.metrics.set(metrics);
     }
 
     /// Tells subscribers (the pages' snapshot) that the stored catalog changed.

@@ -45,15 +45,14 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// All routes of the portal: pages, `/healthz` and the stylesheet.
-/// Unknown paths get the 404 page.
+/// All routes of the portal: pages and the stylesheet (`/healthz` and the
+/// other operational endpoints are in `crate::ops`). Unknown paths get the 404 page.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/catalog", get(pages::catalog))
         .route("/create", get(pages::create))
         .route("/clusters", get(pages::clusters))
-        .route("/healthz", get(|| async { "ok" }))
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))
         .fallback(pages::not_found)
         .with_state(state)

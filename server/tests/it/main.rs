@@ -5,6 +5,8 @@ mod catalog_api;
 mod cli;
 mod config;
 mod ingest;
+mod ops;
 mod realworld;
 mod support;
+mod url_reader;
 mod web;

@@ -59,13 +59,6 @@ async fn get(uri: &str) -> (StatusCode, String, String) {
 }
 
 #[tokio::test]
-async fn healthz_is_ok() {
-    let (status, _, body) = get("/healthz").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, "ok");
-}
-
-#[tokio::test]
 async fn home_shows_counts_per_kind() {
     let (status, content_type, body) = get("/").await;
     assert_eq!(status, StatusCode::OK);
@@ -214,12 +207,12 @@ async fn serves_over_a_real_socket() {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
         .await
         .expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.ends_with("ok"), "{response}");
+    assert!(response.contains("<!DOCTYPE html>"), "{response}");
     server.abort();
 }

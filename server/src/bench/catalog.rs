@@ -1,0 +1,176 @@
+//! `portolan bench catalog`: ingest a generated 100k-entity catalog into
+//! SQLite or PostgreSQL, then time the API's main queries, start-up on a
+//! stored catalog, and how fast a file edit reaches the API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::http::Request;
+use tower::ServiceExt;
+
+use super::generate::{self, Shape};
+use crate::ingest::{Catalog, CatalogSettings, FileReader};
+use crate::store::Db;
+use crate::store::locations::{self, ORIGIN_CONFIG};
+
+/// Options of `portolan bench catalog`.
+#[derive(Debug, clap::Args)]
+pub struct CatalogBenchArgs {
+    /// About how many entities to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub entities: usize,
+    /// Where the generated catalog is (re)written; a temporary folder if not given.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// `sqlite` (a temporary file) or a PostgreSQL server URL such as
+    /// `postgres://postgres@127.0.0.1:5432/test`; a fresh database is created on
+    /// that server for the run and dropped afterwards.
+    #[arg(long, default_value = "sqlite")]
+    pub database: String,
+    /// Requests per timed query.
+    #[arg(long, default_value_t = 300)]
+    pub requests: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn time_requests(app: &axum::Router, uris: &[String]) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(uris.len());
+    for uri in uris {
+        let started = Instant::now();
+        let response = app.clone().oneshot(Request::get(uri.as_str()).body(Body::empty())?).await?;
+        let status = response.status();
+        axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        times.push(started.elapsed());
+        anyhow::ensure!(status.is_success(), "{uri}: {status}");
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+/// A database for the run: a temporary SQLite file, or a fresh PostgreSQL database.
+struct BenchDb {
+    url: String,
+    drop_with: Option<(String, String)>,
+    _dir: Option<PathBuf>,
+}
+
+async fn bench_db(spec: &str) -> anyhow::Result<BenchDb> {
+    if spec == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("portolan-bench-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        return Ok(BenchDb { url: format!("sqlite://{}", dir.join("portolan.db").display()), drop_with: None, _dir: Some(dir) });
+    }
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(spec).await.context("cannot reach the PostgreSQL server")?;
+    let name = format!("portolan_bench_{}", std::process::id());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
+    admin.close().await;
+    let base = spec.rsplit_once('/').map_or(spec, |(b, _)| b);
+    Ok(BenchDb { url: format!("{base}/{name}"), drop_with: Some((spec.to_owned(), name)), _dir: None })
+}
+
+impl BenchDb {
+    async fn cleanup(self) {
+        if let Some((admin_url, name)) = self.drop_with {
+            if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+            }
+        }
+        if let Some(dir) = self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Runs the benchmark and prints one line per figure.
+pub async fn catalog_bench(args: &CatalogBenchArgs) -> anyhow::Result<()> {
+    let shape = Shape::for_entities(args.entities);
+    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("portolan-bench-{}", std::process::id())));
+    generate::write_catalog(&dir, shape)?;
+    let root = dir.join("catalog-info.yaml").canonicalize()?;
+    let db_spec = bench_db(&args.database).await?;
+    let result = run(args, &db_spec.url, &root, shape).await;
+    db_spec.cleanup().await;
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: Shape) -> anyhow::Result<()> {
+    let db = Db::connect(url).await?;
+    println!("database: {:?}, {} service files", db.backend, shape.service_files);
+    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings::default());
+    locations::insert(&db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await?;
+    let started = Instant::now();
+    catalog.process_all().await?;
+    let ingest = started.elapsed();
+    let stored = crate::store::entities::count(&db.pool).await?;
+    println!("ingest from files: {stored} entities in {ingest:.2?} ({:.0} entities/s)", stored as f64 / ingest.as_secs_f64());
+
+    let app = crate::api::catalog::router(Arc::clone(&catalog));
+    let n = args.requests.max(1);
+    let files = shape.service_files.max(1);
+    let by_name: Vec<String> = (0..n).map(|i| format!("/entities/by-name/component/default/service-{}", (i * 7919) % files)).collect();
+    let by_query: Vec<String> = (0..n).map(|_| "/entities/by-query?filter=kind=component&limit=100".to_owned()).collect();
+    let facets: Vec<String> = (0..n.min(50)).map(|_| "/entity-facets?facet=kind&facet=spec.type&facet=spec.owner".to_owned()).collect();
+    let text: Vec<String> = (0..n.min(100)).map(|i| format!("/entities/by-query?fullTextFilterTerm=part%20{}&limit=20", (i * 31) % files)).collect();
+    for (label, uris) in [("by-name", &by_name), ("by-query kind=component limit=100", &by_query), ("facets kind,type,owner", &facets), ("full-text", &text)] {
+        let (p50, p99) = time_requests(&app, uris).await?;
+        println!("{label}: p50 {p50:.2?}, p99 {p99:.2?} ({} requests)", uris.len());
+    }
+
+    db.pool.close().await;
+    let started = Instant::now();
+    let db = Db::connect(url).await?;
+    let portal = crate::web::LivePortal::default();
+    portal.reload(&db).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("start to serving with the catalog stored: {:.2?} (connect, migrate, page snapshot, bind)", started.elapsed());
+    drop(listener);
+
+    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() });
+    catalog.process_all().await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let file = root.parent().context("root folder")?.join("services/000/service-0.yaml");
+    let text = std::fs::read_to_string(&file)?;
+    let edited_at = Instant::now();
+    std::fs::write(&file, text.replacen("title: Service 0\n", "title: Service 0 (edited)\n", 1))?;
+    let app = crate::api::catalog::router(Arc::clone(&catalog));
+    let latency = loop {
+        let response = app.clone().oneshot(Request::get("/entities/by-name/component/default/service-0").body(Body::empty())?).await?;
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        if String::from_utf8_lossy(&body).contains("(edited)") {
+            break edited_at.elapsed();
+        }
+        anyhow::ensure!(edited_at.elapsed() < Duration::from_secs(120), "the edit never showed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    std::fs::write(&file, text)?;
+    let _ = stop_tx.send(true);
+    let _ = refresher.await;
+    println!("file edit visible in the API after {latency:.2?}");
+    println!("peak RSS: {:.0} MB", peak_rss_mb());
+    Ok(())
+}
