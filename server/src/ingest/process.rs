@@ -7,12 +7,16 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use portolan_catalog::{Entity, LocationRef, location_targets};
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::reader::Reader;
 use crate::store::entities::{self, EntityWrite, StoredState};
 use crate::store::locations::LocationRow;
 use crate::store::Db;
+
+/// How many files are parsed at once (on tokio's blocking pool).
+const PARALLEL_PARSES: usize = 16;
 
 /// What happens to entities no location emits any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,8 +51,8 @@ pub struct ProcessOutcome {
     pub orphaned: usize,
     /// Problems recorded (read failures, invalid documents, conflicts).
     pub errors: Vec<String>,
-    /// Local files read, for the file watcher.
-    pub local_files: Vec<String>,
+    /// Local files read, stamped before reading, for the file watcher.
+    pub local_files: Vec<super::reader::FileStamp>,
 }
 
 /// An entity read from a file.
@@ -148,25 +152,33 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
                 continue;
             }
         };
-        for file in files {
+        // Files parse in parallel on the blocking pool; results keep their order.
+        let reports: Vec<_> = futures_util::stream::iter(files)
+            .map(|super::reader::ReadFile { location, text, stamp }| async move {
+                let report = super::url_reader::parse_read_file(reader, &location, text).await;
+                (location, stamp, report)
+            })
+            .buffered(PARALLEL_PARSES)
+            .collect()
+            .await;
+        for (file_location, stamp, report) in reports {
+            let report = report?;
             outcome.files += 1;
-            let source = file.location.to_string();
-            if file.location.location_type == "file" {
-                outcome.local_files.push(file.location.target.clone());
+            let source = file_location.to_string();
+            if let Some(stamp) = stamp {
+                outcome.local_files.push(stamp);
             }
-            let text = file.text;
-            let report = super::url_reader::parse_read_file(reader, &file.location, text).await?;
             for doc in report.documents {
                 let doc_errors: Vec<String> = report
                     .diagnostics
                     .iter()
                     .filter(|d| d.document == doc.index && d.severity == portolan_catalog::Severity::Error)
-                    .map(|d| format!("{}:{}:{}: {}", file.location.target, d.line, d.column, d.message))
+                    .map(|d| format!("{}:{}:{}: {}", file_location.target, d.line, d.column, d.message))
                     .collect();
                 match doc.entity {
                     Some(mut entity) if rule.allows(&entity.kind) => {
                         let me = entity.entity_ref().to_string();
-                        for target in location_targets(&entity, &file.location) {
+                        for target in location_targets(&entity, &file_location) {
                             queue.push_back((target.location, me.clone()));
                         }
                         let annotations = &mut entity.metadata.annotations;
@@ -200,6 +212,37 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
     Ok(Collected { emitted, failed, unsure_sources, invalid, outcome })
 }
 
+/// Builds every entity's rows on all cores.
+fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
+    use rayon::prelude::*;
+    let now = entities::now();
+    to_write
+        .par_iter()
+        .map(|(uid, e, hash)| {
+            let entity_ref = e.entity.entity_ref();
+            let mut body = serde_json::to_value(&e.entity)?;
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("relations");
+                obj.remove("status");
+            }
+            if let Some(meta) = body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+                meta.insert("uid".into(), uid.clone().into());
+            }
+            let write = EntityWrite {
+                uid,
+                entity_ref: &entity_ref,
+                location_id,
+                source: &e.source,
+                parent_ref: e.parent.as_deref(),
+                hash,
+                body: &body,
+                relations: &e.entity.relations,
+            };
+            Ok(entities::prepare(&write, &now))
+        })
+        .collect()
+}
+
 fn hash_of(entity: &Entity) -> String {
     let text = serde_json::to_string(entity).unwrap_or_default();
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -222,54 +265,45 @@ async fn store(
         .into_iter()
         .map(|s| (s.entity_ref.clone(), s))
         .collect();
+    let unknown: Vec<String> =
+        emitted.iter().map(|e| e.entity.entity_ref().to_string()).filter(|r| !stored.contains_key(r)).collect();
+    let owners = entities::owners_of(&mut tx, &unknown).await?;
     let mut kept: HashSet<String> = HashSet::new();
-    for e in &emitted {
-        let entity_ref = e.entity.entity_ref();
-        let key = entity_ref.to_string();
+    let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
+    let mut replaced: Vec<String> = Vec::new();
+    let mut cleared: Vec<String> = Vec::new();
+    for e in emitted {
+        let key = e.entity.entity_ref().to_string();
         if !kept.insert(key.clone()) {
             outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
             continue;
         }
+        if owners.contains_key(&key) {
+            outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
+            continue;
+        }
         let hash = hash_of(&e.entity);
-        let existing = match stored.get(&key) {
-            Some(s) => Some(s.clone()),
-            None => entities::state_of_ref(&mut *tx, &key).await?,
+        let uid = match stored.get(&key) {
+            Some(s) if s.hash == hash && !s.orphan && !invalid.contains_key(&key) => {
+                if s.has_errors {
+                    cleared.push(s.uid.clone());
+                }
+                continue;
+            }
+            Some(s) => {
+                replaced.push(s.uid.clone());
+                s.uid.clone()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
         };
-        if let Some(s) = &existing {
-            if s.location_id != location.id {
-                outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
-                continue;
-            }
-            if s.hash == hash && !s.orphan && !invalid.contains_key(&key) {
-                entities::set_errors(&mut *tx, &s.uid, &[]).await?;
-                continue;
-            }
-        }
-        let uid = existing.map_or_else(|| uuid::Uuid::new_v4().to_string(), |s| s.uid);
-        let mut body = serde_json::to_value(&e.entity)?;
-        if let Some(obj) = body.as_object_mut() {
-            obj.remove("relations");
-            obj.remove("status");
-        }
-        if let Some(meta) = body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
-            meta.insert("uid".into(), uid.clone().into());
-        }
-        entities::write(
-            &mut tx,
-            &EntityWrite {
-                uid: &uid,
-                entity_ref: &entity_ref,
-                location_id: &location.id,
-                source: &e.source,
-                parent_ref: e.parent.as_deref(),
-                hash: &hash,
-                body: &body,
-                relations: &e.entity.relations,
-            },
-        )
-        .await?;
-        outcome.written += 1;
+        to_write.push((uid, e, hash));
     }
+    let location_id = location.id.clone();
+    let prepared = tokio::task::spawn_blocking(move || prepare_all(&to_write, &location_id)).await??;
+    outcome.written = prepared.len();
+    entities::delete_many(&mut tx, &replaced).await?;
+    entities::insert_prepared(&mut tx, &prepared).await?;
+    entities::clear_errors_many(&mut tx, &cleared).await?;
     for (key, state) in &stored {
         if kept.contains(key) {
             continue;

@@ -14,6 +14,20 @@ pub struct ReadFile {
     pub location: LocationRef,
     /// Its text.
     pub text: String,
+    /// For local files, the modification stamp taken before reading, so a
+    /// change made while it was read is still seen as a change.
+    pub stamp: Option<FileStamp>,
+}
+
+/// A local file with its modification time and length, to notice edits.
+pub type FileStamp = (PathBuf, Option<std::time::SystemTime>, Option<u64>);
+
+/// The current stamp of a local file.
+pub fn stamp(path: PathBuf) -> FileStamp {
+    let meta = std::fs::metadata(&path).ok();
+    let modified = meta.as_ref().and_then(|m| m.modified().ok());
+    let len = meta.map(|m| m.len());
+    (path, modified, len)
 }
 
 /// Boxed future of a read, so readers can be trait objects.
@@ -55,11 +69,12 @@ fn read_files(target: &str) -> Result<Vec<ReadFile>, String> {
     paths
         .into_iter()
         .map(|path| {
+            let before = stamp(path.clone());
             let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => format!("NotFoundError: {} does not exist", path.display()),
                 _ => format!("Error: cannot read {}: {e}", path.display()),
             })?;
-            Ok(ReadFile { location: LocationRef::new("file", path.to_string_lossy()), text })
+            Ok(ReadFile { location: LocationRef::new("file", path.to_string_lossy()), text, stamp: Some(before) })
         })
         .collect()
 }

@@ -3,15 +3,14 @@
 //! local files changes.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use super::process::{KindRule, OrphanStrategy, ProcessOutcome, collect, process_location, Collected};
-use super::reader::Reader;
+use super::reader::{FileStamp, Reader, stamp};
 use crate::store::Db;
 use crate::store::locations::{self, LocationRow, ORIGIN_API};
 
@@ -39,7 +38,6 @@ impl CatalogSettings {
     }
 }
 
-type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
 
 /// The catalog service shared by the API, the pages and the refresh loop.
 pub struct Catalog {
@@ -57,13 +55,6 @@ pub struct Catalog {
     ready: AtomicBool,
     /// Where processing passes are recorded, once set.
     metrics: OnceLock<Arc<crate::ops::Metrics>>,
-}
-
-fn stamp(path: PathBuf) -> FileStamp {
-    let meta = std::fs::metadata(&path).ok();
-    let modified = meta.as_ref().and_then(|m| m.modified().ok());
-    let len = meta.map(|m| m.len());
-    (path, modified, len)
 }
 
 impl Catalog {
@@ -91,7 +82,7 @@ impl Catalog {
             metrics.record_processing(started.elapsed(), outcome.as_ref().map_or(1, |o| o.errors.len()));
         }
         let outcome = outcome?;
-        let stamps = outcome.local_files.iter().map(|f| stamp(PathBuf::from(f))).collect();
+        let stamps = outcome.local_files.clone();
         if let Ok(mut watched) = self.watched.lock() {
             watched.insert(location.id.clone(), stamps);
         }

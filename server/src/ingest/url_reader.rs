@@ -287,11 +287,11 @@ impl UrlReader {
             Some(gh) if gh.folder => self.github_folder(&parsed, &gh).await,
             Some(gh) => {
                 let text = self.github_file(&parsed, &gh).await?;
-                Ok(vec![ReadFile { location: LocationRef::new("url", url), text }])
+                Ok(vec![ReadFile { location: LocationRef::new("url", url), text, stamp: None }])
             }
             None => {
                 let text = self.plain(&parsed).await?;
-                Ok(vec![ReadFile { location: LocationRef::new("url", url), text }])
+                Ok(vec![ReadFile { location: LocationRef::new("url", url), text, stamp: None }])
             }
         }
     }
@@ -393,7 +393,7 @@ impl UrlReader {
             }
             let Some(file_gh) = self.github_url(&file_url) else { continue };
             let text = self.github_file(&file_url, &file_gh).await?;
-            files.push(ReadFile { location: LocationRef::new("url", file_url.as_str()), text });
+            files.push(ReadFile { location: LocationRef::new("url", file_url.as_str()), text, stamp: None });
         }
         Ok(files)
     }

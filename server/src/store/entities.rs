@@ -52,6 +52,8 @@ pub struct StoredState {
     pub hash: String,
     /// Whether it is orphaned.
     pub orphan: bool,
+    /// Whether processing errors are recorded on it.
+    pub has_errors: bool,
 }
 
 /// The processing state of every entity emitted by a location.
@@ -59,7 +61,7 @@ pub async fn states_of_location<'c>(
     ex: impl Executor<'c, Database = Any>,
     location_id: &str,
 ) -> Result<Vec<StoredState>, sqlx::Error> {
-    let rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan FROM entities WHERE location_id = $1")
+    let rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1")
         .bind(location_id)
         .fetch_all(ex)
         .await?;
@@ -68,7 +70,7 @@ pub async fn states_of_location<'c>(
 
 /// The processing state of the entity with this reference, whoever emitted it.
 pub async fn state_of_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<StoredState>, sqlx::Error> {
-    let row = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan FROM entities WHERE entity_ref = $1")
+    let row = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE entity_ref = $1")
         .bind(entity_ref)
         .fetch_optional(ex)
         .await?;
@@ -83,6 +85,7 @@ fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sqlx::Error> {
         source: row.try_get("source")?,
         hash: row.try_get("hash")?,
         orphan: row.try_get::<i64, _>("orphan")? != 0,
+        has_errors: row.try_get::<Option<String>, _>("errors")?.is_some(),
     })
 }
 
@@ -107,51 +110,126 @@ pub struct EntityWrite<'a> {
     pub relations: &'a [Relation],
 }
 
-/// Writes (insert or replace) an entity with its relations and search rows.
-pub async fn write(conn: &mut sqlx::AnyConnection, e: &EntityWrite<'_>) -> Result<(), sqlx::Error> {
+/// The rows one entity adds to `entities`, `relations` and `search`, built
+/// ahead of the transaction (it is the CPU-heavy part of a write).
+#[derive(Debug, Clone)]
+pub struct PreparedEntity {
+    /// Its uid.
+    pub uid: String,
+    entity: Vec<Option<String>>,
+    relations: Vec<Vec<Option<String>>>,
+    search: Vec<Vec<Option<String>>>,
+}
+
+const ENTITY_INSERT_COLUMNS: &[&str] = &[
+    "uid", "entity_ref", "kind", "namespace", "name", "location_id", "source", "parent_ref", "etag", "hash", "body", "search_text",
+    "updated_at",
+];
+
+/// Builds the rows of an entity write: a fresh etag, the body with it, both
+/// directions of every relation, and the search rows.
+pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
     let etag = uuid::Uuid::new_v4().simple().to_string();
     let mut body = e.body.clone();
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("etag".into(), Value::String(etag.clone()));
     }
-    let body_text = body.to_string();
-    let now = now();
-    sqlx::query(
-        "INSERT INTO entities (uid, entity_ref, kind, namespace, name, location_id, source, etag, hash, body, errors, orphan, search_text, updated_at, parent_ref)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, $11, $12, $13)
-         ON CONFLICT (uid) DO UPDATE SET location_id = $6, source = $7, etag = $8, hash = $9, body = $10, errors = NULL, orphan = 0, search_text = $11, updated_at = $12, parent_ref = $13",
-    )
-    .bind(e.uid)
-    .bind(e.entity_ref.to_string())
-    .bind(e.entity_ref.kind())
-    .bind(e.entity_ref.namespace())
-    .bind(e.entity_ref.name())
-    .bind(e.location_id)
-    .bind(e.source)
-    .bind(&etag)
-    .bind(e.hash)
-    .bind(&body_text)
-    .bind(search_text(&body))
-    .bind(&now)
-    .bind(e.parent_ref)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM relations WHERE origin_uid = $1").bind(e.uid).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM search WHERE uid = $1").bind(e.uid).execute(&mut *conn).await?;
+    let uid = e.uid.to_owned();
     let me = e.entity_ref.to_string();
-    let mut relation_rows = Vec::with_capacity(e.relations.len() * 2);
+    let mut relations = Vec::with_capacity(e.relations.len() * 2);
     for r in e.relations {
         let target = r.target_ref.to_string();
-        relation_rows.push(vec![Some(e.uid.to_owned()), Some(me.clone()), Some(r.relation_type.as_str().to_owned()), Some(target.clone())]);
-        relation_rows.push(vec![Some(e.uid.to_owned()), Some(target), Some(r.relation_type.inverse().as_str().to_owned()), Some(me.clone())]);
+        relations.push(vec![Some(uid.clone()), Some(me.clone()), Some(r.relation_type.as_str().to_owned()), Some(target.clone())]);
+        relations.push(vec![Some(uid.clone()), Some(target), Some(r.relation_type.inverse().as_str().to_owned()), Some(me.clone())]);
     }
-    insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
-    let pairs: Vec<(String, String)> = e.relations.iter().map(|r| (r.relation_type.as_str().to_owned(), r.target_ref.to_string())).collect();
-    let search: Vec<Vec<Option<String>>> = search_rows_with_originals(&body, &pairs)
+    let pairs: Vec<(&str, String)> = e.relations.iter().map(|r| (r.relation_type.as_str(), r.target_ref.to_string())).collect();
+    let search = search_rows_with_originals(&body, &pairs)
         .into_iter()
-        .map(|r| vec![Some(e.uid.to_owned()), Some(r.key), r.value, r.original_value])
+        .map(|r| vec![Some(uid.clone()), Some(r.key), r.value, r.original_value])
         .collect();
-    insert_rows(conn, "search", &["uid", "key", "value", "original_value"], &search).await
+    let entity = vec![
+        Some(uid.clone()),
+        Some(me),
+        Some(e.entity_ref.kind().to_owned()),
+        Some(e.entity_ref.namespace().to_owned()),
+        Some(e.entity_ref.name().to_owned()),
+        Some(e.location_id.to_owned()),
+        Some(e.source.to_owned()),
+        e.parent_ref.map(str::to_owned),
+        Some(etag),
+        Some(e.hash.to_owned()),
+        Some(body.to_string()),
+        Some(search_text(&body)),
+        Some(now.to_owned()),
+    ];
+    PreparedEntity { uid, entity, relations, search }
+}
+
+/// Inserts prepared entities with multi-row statements (their uids must not be stored).
+pub async fn insert_prepared(conn: &mut sqlx::AnyConnection, items: &[PreparedEntity]) -> Result<(), sqlx::Error> {
+    let entity_rows: Vec<Vec<Option<String>>> = items.iter().map(|p| p.entity.clone()).collect();
+    insert_rows(conn, "entities", ENTITY_INSERT_COLUMNS, &entity_rows).await?;
+    let relation_rows: Vec<Vec<Option<String>>> = items.iter().flat_map(|p| p.relations.iter().cloned()).collect();
+    insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
+    let search_rows: Vec<Vec<Option<String>>> = items.iter().flat_map(|p| p.search.iter().cloned()).collect();
+    insert_rows(conn, "search", &["uid", "key", "value", "original_value"], &search_rows).await
+}
+
+/// Writes (insert or replace) one entity with its relations and search rows.
+pub async fn write(conn: &mut sqlx::AnyConnection, e: &EntityWrite<'_>) -> Result<(), sqlx::Error> {
+    delete_many(conn, &[e.uid.to_owned()]).await?;
+    insert_prepared(conn, &[prepare(e, &now())]).await
+}
+
+/// Deletes entities with their relations and search rows, in chunks.
+pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in uids.chunks(1000) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let list = placeholders.join(", ");
+        for sql in [
+            format!("DELETE FROM relations WHERE origin_uid IN ({list})"),
+            format!("DELETE FROM search WHERE uid IN ({list})"),
+            format!("DELETE FROM entities WHERE uid IN ({list})"),
+        ] {
+            let mut query = sqlx::query(&sql);
+            for uid in chunk {
+                query = query.bind(uid.as_str());
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Clears the processing errors of these entities, in chunks.
+pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in uids.chunks(1000) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("UPDATE entities SET errors = NULL WHERE uid IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Which location owns each of `refs` (those stored at all).
+pub async fn owners_of(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<HashMap<String, String>, sqlx::Error> {
+    let mut owners = HashMap::new();
+    for chunk in refs.chunks(1000) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT entity_ref, location_id FROM entities WHERE entity_ref IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query.bind(r.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            owners.insert(row.try_get("entity_ref")?, row.try_get("location_id")?);
+        }
+    }
+    Ok(owners)
 }
 
 /// Inserts rows with multi-row statements, in chunks that stay under both
@@ -206,10 +284,9 @@ pub async fn set_orphan<'c>(ex: impl Executor<'c, Database = Any>, uid: &str) ->
 
 /// Deletes an entity with its relations and search rows.
 pub async fn delete(conn: &mut sqlx::AnyConnection, uid: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query("DELETE FROM relations WHERE origin_uid = $1").bind(uid).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM search WHERE uid = $1").bind(uid).execute(&mut *conn).await?;
-    let done = sqlx::query("DELETE FROM entities WHERE uid = $1").bind(uid).execute(&mut *conn).await?;
-    Ok(done.rows_affected() > 0)
+    let existed = by_uid(&mut *conn, uid).await?.is_some();
+    delete_many(conn, &[uid.to_owned()]).await?;
+    Ok(existed)
 }
 
 /// Stored columns needed to build the API's JSON.
