@@ -233,28 +233,32 @@ pub async fn owners_of(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Resul
 }
 
 /// Inserts rows with multi-row statements, in chunks that stay under both
-/// engines' limits on bound parameters.
+/// engines' limits on bound parameters. SQLite gets anonymous `?`
+/// parameters: looking up numbered ones costs it time linear in their count.
 pub async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     table: &str,
     columns: &[&str],
     rows: &[Vec<Option<String>>],
 ) -> Result<(), sqlx::Error> {
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let per_chunk = (30_000 / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_chunk) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut n = 0;
         for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
+            sql.push_str(if i > 0 { ", (" } else { "(" });
             for c in 0..columns.len() {
                 n += 1;
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${n}"));
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }
