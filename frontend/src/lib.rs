@@ -1,23 +1,32 @@
 //! Portolan's pages as Leptos components, rendered to HTML on the server.
 //!
-//! There is no client-side code: each `render_*` function builds a complete
-//! HTML document in one pass, so pages arrive whole and work with JavaScript
-//! off. Data comes in through the [`PortalData`] trait, which the server
-//! implements; this crate does not depend on the server.
+//! There is no client-side code: each `render_*` function fetches what its
+//! page needs through the [`PortalData`] trait, then builds the complete HTML
+//! document in one pass, so pages arrive whole and work with JavaScript off.
+//! The server implements the trait; this crate does not depend on the server.
 
+pub mod components;
 pub mod data;
+pub mod explore;
 pub mod pages;
 pub mod shell;
 
 use leptos::prelude::*;
 
-pub use data::{CatalogFilter, EntitySummary, KindCount, PortalData};
+pub use data::{
+    ApiDefinition, DataError, EntityDetail, EntitySummary, KindCount, LinkView, LocationDetail, LocationPreview,
+    LocationView, PortalData, RelationView,
+};
+pub use explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
+pub use pages::entity::EntityTab;
 pub use shell::{STYLESHEET_PATH, Section, Shell};
 
-use pages::catalog::CatalogPage;
+use pages::catalog::{CatalogPage, ExplorerMount};
+use pages::entity::EntityPage;
 use pages::home::HomePage;
-use pages::not_found::NotFoundPage;
+use pages::not_found::{ErrorPage, NotFoundPage};
 use pages::placeholder::PlaceholderPage;
+use pages::register::{ImportPage, RegisteredPage, UnregisterPage, UnregisteredPage};
 
 /// A rendered page: the HTTP status to send and the HTML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,46 +60,141 @@ pub fn render_home(data: &dyn PortalData) -> Rendered {
     })
 }
 
-/// The catalog list `/catalog?kind=…&q=…`.
-pub fn render_catalog(data: &dyn PortalData, filter: &CatalogFilter) -> Rendered {
-    let filter = filter.normalized();
-    let entities = data.entities(&filter);
-    let kinds = data.kind_counts();
-    let section = match filter.kind.as_deref() {
-        Some(k) if k.eq_ignore_ascii_case("api") => Section::Apis,
-        _ => Section::Catalog,
-    };
-    let title = match filter.kind.as_deref() {
-        Some(k) if k.eq_ignore_ascii_case("api") => "APIs",
-        _ => "Catalog",
-    };
-    let search = filter.q.clone().unwrap_or_default();
+/// The catalog explorer `/catalog?kind=…&owner=…&q=…&sort=…&cursor=…`.
+pub fn render_catalog(data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
+    let page = data.explore(query);
+    let mount = ExplorerMount { base: "/catalog", heading: catalog_heading(query), fixed_kind: None };
+    explorer(page, query.clone(), mount, Section::Catalog)
+}
+
+/// The API explorer `/api-docs`: the catalog restricted to kind API.
+pub fn render_api_docs(data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
+    let mut query = query.clone();
+    query.selected.retain(|(k, _)| *k != FacetKey::Kind);
+    query.select(FacetKey::Kind, "API");
+    let page = data.explore(&query);
+    let mount = ExplorerMount { base: "/api-docs", heading: "APIs".to_owned(), fixed_kind: Some("API") };
+    explorer(page, query, mount, Section::Apis)
+}
+
+fn explorer(page: ExplorePage, query: ExploreQuery, mount: ExplorerMount, section: Section) -> Rendered {
+    let search = query.q.clone().unwrap_or_default();
+    let title = mount.heading.clone();
     document(200, move || {
         view! {
             <Shell title=title section=section search=search>
-                <CatalogPage entities=entities filter=filter kinds=kinds />
+                <CatalogPage page=page query=query mount=mount />
             </Shell>
         }
         .into_any()
     })
 }
 
-/// The software templates page `/create` (not built yet).
-pub fn render_create() -> Rendered {
-    placeholder(
-        "Create",
-        Section::Create,
-        "Start new projects from software templates.",
-    )
+/// "All entities", or the plural of the one kind selected.
+fn catalog_heading(query: &ExploreQuery) -> String {
+    match query.selected(FacetKey::Kind) {
+        [kind] if kind.eq_ignore_ascii_case("api") => "APIs".to_owned(),
+        [kind] => {
+            let mut chars = kind.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+            format!("{first}{}s", chars.as_str())
+        }
+        _ => "All entities".to_owned(),
+    }
 }
 
-/// The cluster status page `/clusters` (not built yet).
+/// The entity page `/catalog/:namespace/:kind/:name[?tab=…]`; the 404 page with
+/// close matches when there is no such entity.
+pub async fn render_entity(data: &dyn PortalData, kind: &str, namespace: &str, name: &str, tab: EntityTab) -> Rendered {
+    match data.entity(kind, namespace, name).await {
+        Ok(Some(entity)) => {
+            let title = format!("{} · {}", entity.summary.display_name(), entity.summary.kind);
+            let section = if entity.summary.kind.eq_ignore_ascii_case("api") { Section::Apis } else { Section::Catalog };
+            document(200, move || {
+                view! {
+                    <Shell title=title section=section>
+                        <EntityPage entity=entity tab=tab />
+                    </Shell>
+                }
+                .into_any()
+            })
+        }
+        Ok(None) => {
+            let close = data.close_matches(Some(kind), name, 5);
+            let what = format!("The catalog has no {kind} named “{name}” in namespace “{namespace}”.");
+            let path = pages::ref_href(&format!("{kind}:{namespace}/{name}")).unwrap_or_default();
+            document(404, move || {
+                view! {
+                    <Shell title="Entity not found" section=Section::Catalog>
+                        <NotFoundPage path=path what=what close=close />
+                    </Shell>
+                }
+                .into_any()
+            })
+        }
+        Err(e) => render_error(&e),
+    }
+}
+
+/// The register form `/catalog-import`, with a preview or an error after a step.
+pub fn render_import(target: &str, preview: Option<LocationPreview>, error: Option<&DataError>) -> Rendered {
+    let status = error.map_or(200, DataError::status);
+    let target = target.to_owned();
+    let error = error.map(|e| e.message().to_owned());
+    document(status, move || {
+        view! {
+            <Shell title="Register an existing component" section=Section::Catalog>
+                <ImportPage target=target preview=preview error=error />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// What registering added.
+pub fn render_registered(detail: LocationDetail) -> Rendered {
+    document(201, move || {
+        view! {
+            <Shell title="Registered" section=Section::Catalog>
+                <RegisteredPage detail=detail />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The confirmation page before unregistering a location.
+pub fn render_unregister(detail: LocationDetail) -> Rendered {
+    document(200, move || {
+        view! {
+            <Shell title="Unregister a location" section=Section::Catalog>
+                <UnregisterPage detail=detail />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// What unregistering removed.
+pub fn render_unregistered(detail: LocationDetail) -> Rendered {
+    document(200, move || {
+        view! {
+            <Shell title="Unregistered" section=Section::Catalog>
+                <UnregisteredPage detail=detail />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The software templates page `/create` (the scaffolder issue fills it).
+pub fn render_create() -> Rendered {
+    placeholder("Create", Section::Create, "Start new projects from software templates.")
+}
+
+/// The cluster status page `/clusters` (the Kubernetes issue fills it).
 pub fn render_clusters() -> Rendered {
-    placeholder(
-        "Clusters",
-        Section::Clusters,
-        "See what runs where across your Kubernetes clusters.",
-    )
+    placeholder("Clusters", Section::Clusters, "See what runs where across your Kubernetes clusters.")
 }
 
 fn placeholder(title: &'static str, section: Section, summary: &'static str) -> Rendered {
@@ -111,6 +215,20 @@ pub fn render_not_found(path: &str) -> Rendered {
         view! {
             <Shell title="Page not found">
                 <NotFoundPage path=path />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// An error page with the error's status.
+pub fn render_error(error: &DataError) -> Rendered {
+    let status = error.status();
+    let message = error.message().to_owned();
+    document(status, move || {
+        view! {
+            <Shell title="Error">
+                <ErrorPage status=status message=message />
             </Shell>
         }
         .into_any()

@@ -25,7 +25,7 @@ pub enum Section {
 /// The navigation entries: label, link and section.
 const NAV: [(&str, &str, Section); 4] = [
     ("Catalog", "/catalog", Section::Catalog),
-    ("APIs", "/catalog?kind=api", Section::Apis),
+    ("APIs", "/api-docs", Section::Apis),
     ("Create", "/create", Section::Create),
     ("Clusters", "/clusters", Section::Clusters),
 ];

@@ -126,6 +126,12 @@ pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow
     Ok(())
 }
 
+/// Every route of the portal: pages, the catalog API, and the operational endpoints.
+pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>) -> axum::Router {
+    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)));
+    crate::ops::mount(app, catalog, metrics)
+}
+
 async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
     let database = &config.backend.database.url;
     if let crate::config::DatabaseUrl::Sqlite(path) = database {
@@ -143,15 +149,14 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
         // what is stored at once and refresh in the background.
         catalog.process_all().await?;
     }
-    let portal = LivePortal::default();
-    portal.reload(&db).await?;
+    let portal = LivePortal::new(Arc::clone(&catalog));
+    portal.reload().await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
-    let reloader = tokio::spawn(reload_on_change(portal.clone(), Arc::clone(&catalog), stop_rx));
+    let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx));
 
-    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)));
-    let app = crate::ops::mount(app, catalog, metrics);
+    let app = router(Arc::clone(&catalog), portal, metrics);
     let listen = match listen {
         Some(addr) => addr,
         None => {
@@ -167,22 +172,4 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let _ = refresher.await;
     let _ = reloader.await;
     Ok(code)
-}
-
-/// Keeps the pages' snapshot in step with the database.
-async fn reload_on_change(portal: LivePortal, catalog: Arc<Catalog>, mut stop: watch::Receiver<bool>) {
-    let mut changes = catalog.subscribe();
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            changed = changes.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                if let Err(e) = portal.reload(&catalog.db).await {
-                    tracing::error!("cannot reload the pages' catalog: {e:#}");
-                }
-            }
-        }
-    }
 }

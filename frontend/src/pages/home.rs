@@ -27,9 +27,10 @@ pub fn HomePage(
             <section class="empty-state" aria-labelledby="empty-title">
                 <h2 id="empty-title">"Nothing to show yet"</h2>
                 <p>
-                    "Portolan found no catalog entities. Point it at a directory of "
-                    <code>"catalog-info.yaml"</code> " files with "
-                    <code>"portolan serve --catalog PATH"</code> "."
+                    "Portolan found no catalog entities. List your "
+                    <code>"catalog-info.yaml"</code> " files under "
+                    <code>"catalog.locations"</code> " in portolan.yaml, or "
+                    <a href="/catalog-import">"register one"</a> "."
                 </p>
             </section>
         }
@@ -65,6 +66,7 @@ pub fn HomePage(
             <p class="lede">{summary}</p>
             <p class="actions">
                 <a class="button" href="/catalog">"View all entities"</a>
+                <a class="button button-quiet" href="/catalog-import">"Register an existing component"</a>
             </p>
         </div>
         {body}

@@ -1,9 +1,12 @@
 //! The portal's pages, one module each, plus small helpers they share.
 
 pub mod catalog;
+pub mod entity;
+pub mod entity_kinds;
 pub mod home;
 pub mod not_found;
 pub mod placeholder;
+pub mod register;
 
 /// Link to the catalog list restricted to `kind`, e.g. `/catalog?kind=component`.
 pub fn kind_href(kind: &str) -> String {
@@ -26,6 +29,82 @@ pub fn encode_query_value(value: &str) -> String {
         }
     }
     out
+}
+
+/// Percent-encodes `value` for use as one path segment.
+pub fn encode_path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A Backstage relation type in words, e.g. `ownedBy` → "owned by".
+pub fn relation_label(relation: &str) -> &'static str {
+    match relation {
+        "ownedBy" => "owned by",
+        "ownerOf" => "owner of",
+        "partOf" => "part of",
+        "hasPart" => "has part",
+        "providesApi" => "provides API",
+        "apiProvidedBy" => "API provided by",
+        "consumesApi" => "consumes API",
+        "apiConsumedBy" => "API consumed by",
+        "dependsOn" => "depends on",
+        "dependencyOf" => "dependency of",
+        "childOf" => "child of",
+        "parentOf" => "parent of",
+        "memberOf" => "member of",
+        "hasMember" => "has member",
+        _ => "related to",
+    }
+}
+
+/// A reference shown short: `group:default/team-a` → `team-a`, keeping the
+/// kind when it is not the one expected and the namespace when not default.
+pub fn short_ref(entity_ref: &str, expected_kind: Option<&str>) -> String {
+    let (kind, rest) = match entity_ref.split_once(':') {
+        Some((k, r)) => (Some(k), r),
+        None => (None, entity_ref),
+    };
+    let rest = rest.strip_prefix("default/").unwrap_or(rest);
+    match (kind, expected_kind) {
+        (Some(k), Some(e)) if k.eq_ignore_ascii_case(e) => rest.to_owned(),
+        (Some(k), _) => format!("{k}:{rest}"),
+        (None, _) => rest.to_owned(),
+    }
+}
+
+/// The page of `entity_ref` (`kind:namespace/name`, any case).
+pub fn ref_href(entity_ref: &str) -> Option<String> {
+    let (kind, rest) = entity_ref.split_once(':')?;
+    let (namespace, name) = rest.split_once('/').unwrap_or(("default", rest));
+    Some(crate::data::entity_href(kind, namespace, name))
+}
+
+/// `value` reduced to lowercase ASCII letters, digits and dashes, for class names.
+pub fn css_token(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect()
 }
 
 /// A one-line explanation of a Backstage kind, for the home page cards.
@@ -52,5 +131,11 @@ mod tests {
     fn encodes_reserved_characters() {
         assert_eq!(encode_query_value("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
         assert_eq!(kind_href("API"), "/catalog?kind=api");
+        assert_eq!(encode_path_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(short_ref("group:default/team-a", Some("group")), "team-a");
+        assert_eq!(short_ref("user:ops/jo", Some("group")), "user:ops/jo");
+        assert_eq!(ref_href("component:default/web").as_deref(), Some("/catalog/default/component/web"));
     }
 }

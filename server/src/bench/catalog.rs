@@ -142,13 +142,13 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     db.pool.close().await;
     let started = Instant::now();
     let db = Db::connect(url).await?;
-    let portal = crate::web::LivePortal::default();
-    portal.reload(&db).await?;
+    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() });
+    let portal = crate::web::LivePortal::new(Arc::clone(&catalog));
+    portal.reload().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("start to serving with the catalog stored: {:.2?} (connect, migrate, page snapshot, bind)", started.elapsed());
     drop(listener);
 
-    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() });
     catalog.process_all().await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx));

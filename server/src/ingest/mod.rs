@@ -5,7 +5,9 @@ pub mod reader;
 
 pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_location};
 pub use reader::{FileReader, ReadFile, Reader};
+pub mod registration;
 pub mod service;
 pub mod url_reader;
 
+pub use registration::RegisterError;
 pub use service::{Catalog, CatalogSettings};

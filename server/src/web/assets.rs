@@ -3,8 +3,16 @@
 use axum::http::header;
 use axum::response::IntoResponse;
 
-/// The portal's only stylesheet.
-const STYLESHEET: &str = include_str!("../../../style/portolan.css");
+/// The portal's stylesheet: the base, then the components' own sheets.
+const STYLESHEET: &str = concat!(
+    include_str!("../../../style/portolan.css"),
+    "\n",
+    include_str!("../../../style/pages.css"),
+    "\n",
+    include_str!("../../../style/api-definition.css"),
+    "\n",
+    include_str!("../../../style/graph.css"),
+);
 
 /// `GET /style/portolan.css`.
 pub(super) async fn stylesheet() -> impl IntoResponse {

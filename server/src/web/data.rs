@@ -1,221 +1,288 @@
-//! Where the portal's pages get their data: loading the catalog from disk and
-//! the in-memory [`PortalData`] implementation over it.
+//! The pages' data: [`LivePortal`] implements the frontend's [`PortalData`]
+//! over the catalog service: list views from an in-memory [`CatalogIndex`]
+//! that is rebuilt whenever the stored catalog changes, entity pages and
+//! location actions from the database.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use portolan_catalog::Entity;
-use portolan_frontend::{CatalogFilter, EntitySummary, KindCount, PortalData};
+use portolan_catalog::{Entity, EntityRef};
+use portolan_frontend::{
+    ApiDefinition, DataError, EntityDetail, EntitySummary, ExplorePage, ExploreQuery, KindCount, LinkView, LocationDetail,
+    LocationPreview, LocationView, PortalData, RelationView,
+};
+use serde_json::Value;
 
-/// The pages' view of the stored catalog: a snapshot in memory, replaced
-/// whenever processing changes the database, so page views never wait on it.
-#[derive(Debug, Clone, Default)]
+use super::index::CatalogIndex;
+use crate::ingest::Catalog;
+use crate::store::entities;
+use crate::store::locations::{self, LocationRow, ORIGIN_CONFIG};
+
+/// The portal's data over a catalog service.
+#[derive(Clone)]
 pub struct LivePortal {
-    snapshot: Arc<RwLock<Arc<MemoryCatalog>>>,
+    catalog: Arc<Catalog>,
+    index: Arc<RwLock<Arc<CatalogIndex>>>,
 }
 
-impl LivePortal {
-    /// Replaces the snapshot with the entities now in the database.
-    pub async fn reload(&self, db: &crate::store::Db) -> anyhow::Result<()> {
-        let rows = sqlx::query("SELECT body FROM entities").fetch_all(&db.pool).await?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let body: String = sqlx::Row::try_get(row, "body")?;
-            if let Ok(entity) = serde_json::from_str::<Entity>(&body) {
-                summaries.push(summary(&entity));
-            }
-        }
-        let catalog = Arc::new(MemoryCatalog::new(summaries));
-        if let Ok(mut snapshot) = self.snapshot.write() {
-            *snapshot = catalog;
-        }
-        Ok(())
-    }
-
-    fn current(&self) -> Arc<MemoryCatalog> {
-        self.snapshot.read().map(|s| Arc::clone(&s)).unwrap_or_default()
+impl std::fmt::Debug for LivePortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LivePortal").field("entities", &self.current().len()).finish()
     }
 }
 
-impl PortalData for LivePortal {
-    fn kind_counts(&self) -> Vec<KindCount> {
-        self.current().kind_counts()
-    }
-
-    fn entities(&self, filter: &CatalogFilter) -> Vec<EntitySummary> {
-        self.current().entities(filter)
-    }
-
-    fn total(&self) -> usize {
-        self.current().total()
-    }
-}
-
-fn summary(e: &Entity) -> EntitySummary {
+/// The list fields of an entity. Owner and system are canonical references
+/// (`group:default/team-a`), so facets group `team-a` and `group:team-a` together.
+pub fn summary(e: &Entity) -> EntitySummary {
     let spec = |field: &str| e.spec_str(field).map(str::to_owned);
+    let canonical = |field: &str, kind: &str| {
+        let text = e.spec_str(field)?;
+        let defaults = portolan_catalog::RefDefaults { kind: Some(kind), namespace: Some(&e.metadata.namespace) };
+        Some(EntityRef::parse(text, defaults).map_or_else(|_| text.to_owned(), |r| r.to_string()))
+    };
     EntitySummary {
         kind: e.kind.clone(),
         namespace: e.metadata.namespace.clone(),
         name: e.metadata.name.clone(),
         title: e.metadata.title.clone(),
         description: e.metadata.description.clone(),
-        owner: spec("owner"),
+        owner: canonical("owner", "group"),
         spec_type: spec("type"),
         lifecycle: spec("lifecycle"),
+        system: canonical("system", "system"),
         tags: e.metadata.tags.clone(),
     }
 }
 
-/// Display rank of a kind: Backstage's kinds in the order people look for
-/// them, then any other kind (alphabetically, by the caller's tie-break).
-fn kind_rank(kind_lowercase: &str) -> usize {
-    const ORDER: [&str; 9] = [
-        "component",
-        "api",
-        "system",
-        "domain",
-        "resource",
-        "group",
-        "user",
-        "template",
-        "location",
-    ];
-    ORDER
-        .iter()
-        .position(|k| *k == kind_lowercase)
-        .unwrap_or(ORDER.len())
+fn internal(e: impl std::fmt::Display) -> DataError {
+    tracing::error!("page data: {e}");
+    DataError::Internal("The catalog could not be read; the error is in the server's log.".to_owned())
 }
 
-/// A catalog held in memory, sorted by kind (Component, API, System, Domain,
-/// Resource, Group, User, Template, Location, then other kinds alphabetically),
-/// then namespace, then name.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryCatalog {
-    entities: Vec<EntitySummary>,
-    counts: Vec<KindCount>,
-}
+impl LivePortal {
+    /// Pages over `catalog`; call [`LivePortal::reload`] before serving.
+    pub fn new(catalog: Arc<Catalog>) -> LivePortal {
+        LivePortal { catalog, index: Arc::default() }
+    }
 
-impl MemoryCatalog {
-    /// Takes ownership of `entities` and sorts them for display.
-    pub fn new(mut entities: Vec<EntitySummary>) -> Self {
-        entities.sort_by_cached_key(|e| {
-            let kind = e.kind.to_lowercase();
-            (
-                kind_rank(&kind),
-                kind,
-                e.namespace.to_lowercase(),
-                e.name.to_lowercase(),
-                e.name.clone(),
-            )
-        });
-        // Group kinds case-insensitively; show the most common spelling
-        // (ties: the one that sorts first, so `API` beats `api`).
-        let mut by_kind: BTreeMap<(usize, String), BTreeMap<&str, usize>> = BTreeMap::new();
-        for e in &entities {
-            let kind = e.kind.to_lowercase();
-            *by_kind
-                .entry((kind_rank(&kind), kind))
-                .or_default()
-                .entry(&e.kind)
-                .or_default() += 1;
+    /// Rebuilds the index from the entities now stored.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        let rows = sqlx::query("SELECT body FROM entities").fetch_all(&self.catalog.db.pool).await?;
+        let bodies: Vec<String> = rows.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "body").ok()).collect();
+        let index = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            let summaries: Vec<EntitySummary> =
+                bodies.par_iter().filter_map(|b| serde_json::from_str::<Entity>(b).ok()).map(|e| summary(&e)).collect();
+            CatalogIndex::new(summaries)
+        })
+        .await?;
+        if let Ok(mut current) = self.index.write() {
+            *current = Arc::new(index);
         }
-        let counts = by_kind
-            .into_values()
-            .map(|spellings| {
-                let count = spellings.values().sum();
-                let kind = spellings
-                    .iter()
-                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map(|(spelling, _)| (*spelling).to_owned())
-                    .unwrap_or_default();
-                KindCount { kind, count }
-            })
+        Ok(())
+    }
+
+    /// Keeps the index in step with the database until `stop` turns true.
+    pub async fn follow_changes(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut changes = self.catalog.subscribe();
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if let Err(e) = self.reload().await {
+                        tracing::error!("cannot reload the pages' index: {e:#}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The index as of now.
+    pub fn current(&self) -> Arc<CatalogIndex> {
+        self.index.read().map(|s| Arc::clone(&s)).unwrap_or_default()
+    }
+
+    fn location_view(row: &LocationRow) -> LocationView {
+        LocationView {
+            id: row.id.clone(),
+            location_type: row.location_type.clone(),
+            target: row.target.clone(),
+            from_config: row.origin == ORIGIN_CONFIG,
+        }
+    }
+
+    async fn location_detail(&self, row: &LocationRow) -> Result<LocationDetail, DataError> {
+        let sql = "SELECT body FROM entities WHERE location_id = $1 ORDER BY entity_ref";
+        let rows = sqlx::query(sql).bind(&row.id).fetch_all(&self.catalog.db.pool).await.map_err(internal)?;
+        let entities = rows
+            .iter()
+            .filter_map(|r| sqlx::Row::try_get::<String, _>(r, "body").ok())
+            .filter_map(|b| serde_json::from_str::<Entity>(&b).ok())
+            .filter(|e| !is_generated_location(e))
+            .map(|e| summary(&e))
             .collect();
-        Self { entities, counts }
-    }
-
-    /// Number of entities held.
-    pub fn len(&self) -> usize {
-        self.entities.len()
-    }
-
-    /// Whether the catalog holds no entities.
-    pub fn is_empty(&self) -> bool {
-        self.entities.is_empty()
+        Ok(LocationDetail { location: Self::location_view(row), entities })
     }
 }
 
-impl PortalData for MemoryCatalog {
+/// Backstage's generated root Location of a registered location: bookkeeping, not shown.
+fn is_generated_location(e: &Entity) -> bool {
+    e.kind.eq_ignore_ascii_case("location") && e.metadata.name.starts_with("generated-")
+}
+
+/// `file` for paths, `url` for http(s) URLs.
+fn location_type_of(target: &str) -> &'static str {
+    if target.starts_with("https://") || target.starts_with("http://") { "url" } else { "file" }
+}
+
+fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(String, String)> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Where to browse an entity's source: `backstage.io/view-url`, else a URL source location.
+fn view_url(e: &Entity) -> Option<String> {
+    if let Some(url) = e.annotation("backstage.io/view-url") {
+        return Some(url.to_owned());
+    }
+    let source = e.annotation("backstage.io/source-location")?;
+    source.strip_prefix("url:").map(str::to_owned)
+}
+
+fn definition(e: &Entity) -> Option<ApiDefinition> {
+    if !e.kind.eq_ignore_ascii_case("api") {
+        return None;
+    }
+    let text = e.spec_str("definition")?.to_owned();
+    let spec_type = e.spec_str("type").unwrap_or_default().to_owned();
+    let parsed = match spec_type.to_ascii_lowercase().as_str() {
+        "openapi" | "asyncapi" => serde_norway::from_str::<Value>(&text).ok().filter(Value::is_object),
+        _ => None,
+    };
+    Some(ApiDefinition { spec_type, text, parsed })
+}
+
+#[async_trait::async_trait]
+impl PortalData for LivePortal {
     fn kind_counts(&self) -> Vec<KindCount> {
-        self.counts.clone()
+        self.current().kind_counts()
     }
 
-    fn entities(&self, filter: &CatalogFilter) -> Vec<EntitySummary> {
-        let filter = filter.normalized();
-        self.entities
-            .iter()
-            .filter(|e| filter.matches(e))
-            .cloned()
-            .collect()
+    fn explore(&self, query: &ExploreQuery) -> ExplorePage {
+        self.current().explore(query)
+    }
+
+    fn close_matches(&self, kind: Option<&str>, name: &str, limit: usize) -> Vec<EntitySummary> {
+        self.current().close_matches(kind, name, limit)
     }
 
     fn total(&self) -> usize {
-        self.entities.len()
+        self.current().len()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    async fn entity(&self, kind: &str, namespace: &str, name: &str) -> Result<Option<EntityDetail>, DataError> {
+        let pool = &self.catalog.db.pool;
+        let entity_ref = EntityRef::new(kind, namespace, name).to_string();
+        let Some(row) = entities::by_ref(pool, &entity_ref).await.map_err(internal)? else { return Ok(None) };
+        let Ok(entity) = serde_json::from_str::<Entity>(&row.body) else {
+            return Err(internal(format!("stored entity {entity_ref} is not valid JSON")));
+        };
+        let relations = entities::relations_of(pool, &[entity_ref.as_str()]).await.map_err(internal)?;
+        let index = self.current();
+        let relations = relations
+            .get(&entity_ref)
+            .map(|rs| {
+                rs.iter()
+                    .map(|(relation, target)| RelationView {
+                        relation: relation.clone(),
+                        target_ref: target.clone(),
+                        target: index.get(target).cloned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let location = locations::get(pool, &row.location_id).await.map_err(internal)?;
+        let errors = row.errors.as_deref().and_then(|e| serde_json::from_str::<Vec<String>>(e).ok()).unwrap_or_default();
+        let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+        let yaml = serde_norway::to_string(&body).unwrap_or_else(|_| row.body.clone());
+        Ok(Some(EntityDetail {
+            summary: summary(&entity),
+            api_version: entity.api_version.clone(),
+            uid: row.uid.clone(),
+            labels: pairs(&entity.metadata.labels),
+            annotations: pairs(&entity.metadata.annotations),
+            links: entity
+                .metadata
+                .links
+                .iter()
+                .map(|l| LinkView { url: l.url.clone(), title: l.title.clone().unwrap_or_else(|| l.url.clone()) })
+                .collect(),
+            spec: entity.spec.clone().map_or(Value::Null, Value::Object),
+            relations,
+            errors,
+            orphan: row.orphan,
+            yaml,
+            view_url: view_url(&entity),
+            edit_url: entity.annotation("backstage.io/edit-url").map(str::to_owned),
+            location: location.as_ref().map(Self::location_view),
+            definition: definition(&entity),
+        }))
+    }
 
-    fn entity(kind: &str, name: &str, description: &str) -> EntitySummary {
-        EntitySummary {
-            kind: kind.into(),
-            namespace: "default".into(),
-            name: name.into(),
-            description: Some(description.into()),
-            ..Default::default()
+    async fn preview_location(&self, target: &str) -> Result<LocationPreview, DataError> {
+        let target = target.trim();
+        if target.is_empty() {
+            return Err(DataError::Input("Enter the URL or path of a catalog-info.yaml file.".to_owned()));
+        }
+        let location_type = location_type_of(target);
+        let collected = self.catalog.preview(location_type, target).await.map_err(|e| DataError::Input(format!("{e:#}")))?;
+        let entities: Vec<EntitySummary> =
+            collected.emitted.iter().map(|e| &e.entity).filter(|e| !is_generated_location(e)).map(summary).collect();
+        let exists = locations::find(&self.catalog.db.pool, location_type, target).await.map_err(internal)?.is_some();
+        if entities.is_empty()
+            && let Some(first) = collected.outcome.errors.first()
+        {
+            return Err(DataError::Input(first.clone()));
+        }
+        Ok(LocationPreview {
+            location_type: location_type.to_owned(),
+            target: target.to_owned(),
+            entities,
+            errors: collected.outcome.errors.clone(),
+            exists,
+        })
+    }
+
+    async fn register_location(&self, target: &str) -> Result<LocationDetail, DataError> {
+        let target = target.trim();
+        let location_type = location_type_of(target);
+        let row = self.catalog.register(location_type, target).await.map_err(|e| match e {
+            crate::ingest::RegisterError::Exists(m) => DataError::Conflict(m),
+            crate::ingest::RegisterError::Invalid(m) => DataError::Input(m),
+            crate::ingest::RegisterError::Failed(e) => internal(format!("{e:#}")),
+        })?;
+        self.reload().await.map_err(internal)?;
+        self.location_detail(&row).await
+    }
+
+    async fn location(&self, id: &str) -> Result<Option<LocationDetail>, DataError> {
+        match locations::get(&self.catalog.db.pool, id).await.map_err(internal)? {
+            Some(row) => Ok(Some(self.location_detail(&row).await?)),
+            None => Ok(None),
         }
     }
 
-    #[test]
-    fn sorts_counts_and_filters() {
-        let catalog = MemoryCatalog::new(vec![
-            entity("Component", "zeta", "last"),
-            entity("API", "petstore", "pets over HTTP"),
-            entity("Component", "alpha", "first"),
-            entity("api", "orders", "orders"),
-        ]);
-        let names: Vec<_> = catalog
-            .entities(&CatalogFilter::default())
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        assert_eq!(names, ["alpha", "zeta", "orders", "petstore"]);
-        assert_eq!(
-            catalog.kind_counts(),
-            [
-                KindCount {
-                    kind: "Component".into(),
-                    count: 2
-                },
-                KindCount {
-                    kind: "API".into(),
-                    count: 2
-                }
-            ]
-        );
-        let apis = catalog.entities(&CatalogFilter {
-            kind: Some("API".into()),
-            q: None,
-        });
-        assert_eq!(apis.len(), 2);
-        let pets = catalog.entities(&CatalogFilter {
-            kind: Some(" ".into()),
-            q: Some("PETS".into()),
-        });
-        assert_eq!(pets.len(), 1);
-        assert_eq!(catalog.total(), 4);
+    async fn unregister_location(&self, id: &str) -> Result<LocationDetail, DataError> {
+        let Some(row) = locations::get(&self.catalog.db.pool, id).await.map_err(internal)? else {
+            return Err(DataError::NotFound(format!("There is no location with id {id}.")));
+        };
+        if row.origin == ORIGIN_CONFIG {
+            return Err(DataError::Forbidden("This location comes from portolan.yaml; remove it there.".to_owned()));
+        }
+        let detail = self.location_detail(&row).await?;
+        self.catalog.remove_location(id).await.map_err(|e| internal(format!("{e:#}")))?;
+        self.reload().await.map_err(internal)?;
+        Ok(detail)
     }
-
 }

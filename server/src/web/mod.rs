@@ -6,6 +6,7 @@
 
 mod assets;
 pub mod data;
+pub mod index;
 mod pages;
 
 use std::net::SocketAddr;
@@ -19,7 +20,8 @@ use axum::routing::get;
 use portolan_frontend::PortalData;
 use tower_http::trace::TraceLayer;
 
-pub use data::{LivePortal, MemoryCatalog};
+pub use data::LivePortal;
+pub use index::CatalogIndex;
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -51,6 +53,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/catalog", get(pages::catalog))
+        .route("/api-docs", get(pages::api_docs))
+        .route("/catalog/{namespace}/{kind}/{name}", get(pages::entity))
+        .route("/catalog/{namespace}/{kind}", get(pages::kind_list))
+        .route("/catalog-import", get(pages::import_form).post(pages::import_submit))
+        .route("/catalog-import/locations/{id}/unregister", get(pages::unregister_confirm).post(pages::unregister))
         .route("/create", get(pages::create))
         .route("/clusters", get(pages::clusters))
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))

@@ -11,7 +11,6 @@ use axum::http::{Request, StatusCode, header};
 use portolan::ingest::{Catalog, CatalogSettings, FileReader, KindRule};
 use portolan::ops::{self, Metrics};
 use portolan::store::locations::{self, ORIGIN_CONFIG};
-use portolan::web::{AppState, MemoryCatalog};
 use serde_json::{Value, json};
 use sqlx::Row;
 use tower::ServiceExt;
@@ -27,9 +26,8 @@ async fn app(t: &TestDb) -> (Router, Arc<Catalog>) {
     catalog.set_metrics(Arc::clone(&metrics));
     let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
-    let pages = portolan::web::router(AppState::new(MemoryCatalog::new(Vec::new())))
-        .nest("/api/catalog", portolan::api::catalog::router(Arc::clone(&catalog)));
-    (ops::mount(pages, Arc::clone(&catalog), metrics), catalog)
+    let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
+    (portolan::app::router(Arc::clone(&catalog), portal, metrics), catalog)
 }
 
 /// GETs `uri`: status, content type, body.

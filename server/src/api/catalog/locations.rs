@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{AppError, ApiJson, ApiQuery};
-use crate::ingest::Catalog;
+use crate::ingest::{Catalog, RegisterError};
 use crate::store::entities;
 use crate::store::locations::{self, LocationRow, ORIGIN_API, ORIGIN_CONFIG};
 
@@ -65,42 +65,37 @@ pub async fn create(
     ApiQuery(query): ApiQuery<CreateQuery>,
     ApiJson(body): ApiJson<NewLocation>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    if !matches!(body.location_type.as_str(), "file" | "url") {
-        return Err(AppError::input(format!("Unknown location type '{}', expected file or url", body.location_type)));
-    }
-    if body.target.trim().is_empty() {
-        return Err(AppError::input("Location target must not be empty"));
-    }
     let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1" | ""));
-    let existing = locations::find(&catalog.db.pool, &body.location_type, &body.target).await?;
     if dry_run {
+        let existing = locations::find(&catalog.db.pool, &body.location_type, &body.target).await?;
+        let collected = catalog.preview(&body.location_type, &body.target).await.map_err(register_error)?;
+        if let Some(error) = collected.outcome.errors.first().filter(|_| collected.emitted.len() <= 1) {
+            return Err(AppError::input(error.clone()));
+        }
         let location = existing.clone().unwrap_or_else(|| LocationRow {
             id: uuid::Uuid::new_v4().to_string(),
             location_type: body.location_type.clone(),
             target: body.target.clone(),
             origin: ORIGIN_API.to_owned(),
         });
-        let collected = catalog.dry_run(&location).await?;
-        if let Some(error) = collected.outcome.errors.first().filter(|_| collected.emitted.len() <= 1) {
-            return Err(AppError::input(error.clone()));
-        }
         let entities: Vec<Value> = collected.emitted.iter().filter_map(|e| serde_json::to_value(&e.entity).ok()).collect();
         return Ok((
             StatusCode::CREATED,
             Json(json!({ "location": location_json(&location), "entities": entities, "exists": existing.is_some() })),
         ));
     }
-    if existing.is_some() {
-        return Err(AppError::conflict(format!("Location {}:{} already exists", body.location_type, body.target)));
-    }
-    let location = locations::insert(&catalog.db.pool, &body.location_type, &body.target, ORIGIN_API).await?;
-    let outcome = catalog.process(&location).await?;
+    let location = catalog.register(&body.location_type, &body.target).await.map_err(register_error)?;
     let rows = entities_of(&catalog, &location.id).await?;
     let entities = super::entities::to_json(&catalog, &rows).await?;
-    if outcome.files == 0 {
-        tracing::warn!(target = %location.target, "registered location read no file: {:?}", outcome.errors);
-    }
     Ok((StatusCode::CREATED, Json(json!({ "location": location_json(&location), "entities": entities }))))
+}
+
+fn register_error(e: RegisterError) -> AppError {
+    match e {
+        RegisterError::Exists(m) => AppError::conflict(m),
+        RegisterError::Invalid(m) => AppError::input(m),
+        RegisterError::Failed(e) => AppError::from(e),
+    }
 }
 
 async fn entities_of(catalog: &Catalog, location_id: &str) -> Result<Vec<entities::EntityRow>, AppError> {

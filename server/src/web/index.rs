@@ -1,0 +1,359 @@
+//! The explorer's in-memory index of the catalog: every entity's list fields,
+//! facet values interned to small integers, and precomputed sort orders, so
+//! one explorer page (filter, seven facet counts, sort, page) is a single
+//! pass over plain arrays and takes a few milliseconds at 100,000 entities.
+
+use std::collections::HashMap;
+
+use portolan_frontend::{EntitySummary, ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, KindCount, SortKey};
+
+/// How many values of a facet the panel lists before "and N more".
+const FACET_VALUES_SHOWN: usize = 20;
+
+/// The interned values of one facet.
+#[derive(Debug, Default)]
+struct FacetValues {
+    /// Lower-cased value → id.
+    ids: HashMap<String, u32>,
+    /// Per id: the spellings seen and how often, to show the most common one.
+    spellings: Vec<HashMap<String, u32>>,
+}
+
+impl FacetValues {
+    fn intern(&mut self, value: &str) -> u32 {
+        let key = value.to_lowercase();
+        let next = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.spellings.push(HashMap::new());
+        }
+        if let Some(s) = self.spellings.get_mut(id as usize) {
+            *s.entry(value.to_owned()).or_default() += 1;
+        }
+        id
+    }
+
+    fn shown(&self, id: u32) -> String {
+        self.spellings
+            .get(id as usize)
+            .and_then(|s| s.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))))
+            .map(|(v, _)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    summary: EntitySummary,
+    /// Lower-cased name, title, description and tags, for the text search.
+    haystack: String,
+    /// Interned values per facet, in [`FacetKey::ALL`] order.
+    values: [Vec<u32>; 7],
+}
+
+/// Display rank of a kind: Backstage's kinds in the order people look for
+/// them, then any other kind.
+fn kind_rank(kind_lowercase: &str) -> usize {
+    const ORDER: [&str; 9] = ["component", "api", "system", "domain", "resource", "group", "user", "template", "location"];
+    ORDER.iter().position(|k| *k == kind_lowercase).unwrap_or(ORDER.len())
+}
+
+/// An immutable, indexed snapshot of the catalog's list fields.
+#[derive(Debug, Default)]
+pub struct CatalogIndex {
+    /// In the default order: kind, namespace, name.
+    entries: Vec<Entry>,
+    facets: Vec<FacetValues>,
+    /// Per sort key (in [`SortKey::ALL`] order), each entry's rank.
+    ranks: Vec<Vec<u32>>,
+    by_ref: HashMap<String, usize>,
+    counts: Vec<KindCount>,
+}
+
+impl CatalogIndex {
+    /// Builds the index over `summaries`.
+    pub fn new(mut summaries: Vec<EntitySummary>) -> CatalogIndex {
+        summaries.sort_by_cached_key(|e| {
+            let kind = e.kind.to_lowercase();
+            (kind_rank(&kind), kind, e.namespace.to_lowercase(), e.name.to_lowercase(), e.name.clone())
+        });
+        let mut facets: Vec<FacetValues> = FacetKey::ALL.iter().map(|_| FacetValues::default()).collect();
+        let entries: Vec<Entry> = summaries
+            .into_iter()
+            .map(|summary| {
+                let values = std::array::from_fn(|i| {
+                    let key = FacetKey::ALL[i];
+                    key.values_of(&summary).into_iter().map(|v| facets[i].intern(v)).collect()
+                });
+                let mut haystack = summary.name.to_lowercase();
+                for part in [summary.title.as_deref(), summary.description.as_deref()].into_iter().flatten() {
+                    haystack.push('\n');
+                    haystack.push_str(&part.to_lowercase());
+                }
+                for tag in &summary.tags {
+                    haystack.push('\n');
+                    haystack.push_str(&tag.to_lowercase());
+                }
+                Entry { summary, haystack, values }
+            })
+            .collect();
+        let ranks = SortKey::ALL.iter().map(|&key| ranks_by(&entries, key)).collect();
+        let by_ref = entries.iter().enumerate().map(|(i, e)| (e.summary.entity_ref(), i)).collect();
+        let kind_facet = &facets[0];
+        let mut counts: Vec<(usize, String, usize)> = vec![];
+        let mut per_kind: HashMap<u32, usize> = HashMap::new();
+        for e in &entries {
+            for &id in &e.values[0] {
+                *per_kind.entry(id).or_default() += 1;
+            }
+        }
+        for (id, n) in per_kind {
+            let shown = kind_facet.shown(id);
+            counts.push((kind_rank(&shown.to_lowercase()), shown, n));
+        }
+        counts.sort_by(|a, b| (a.0, a.1.to_lowercase()).cmp(&(b.0, b.1.to_lowercase())));
+        let counts = counts.into_iter().map(|(_, kind, count)| KindCount { kind, count }).collect();
+        CatalogIndex { entries, facets, ranks, by_ref, counts }
+    }
+
+    /// Number of entities.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entity counts per kind.
+    pub fn kind_counts(&self) -> Vec<KindCount> {
+        self.counts.clone()
+    }
+
+    /// The summary of an entity by canonical reference.
+    pub fn get(&self, entity_ref: &str) -> Option<&EntitySummary> {
+        self.by_ref.get(&entity_ref.to_lowercase()).and_then(|&i| self.entries.get(i)).map(|e| &e.summary)
+    }
+
+    /// One explorer page.
+    pub fn explore(&self, query: &ExploreQuery) -> ExplorePage {
+        // Per facet: the ids selected (None when the facet does not filter).
+        let wanted: Vec<Option<Vec<u32>>> = FacetKey::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, &key)| {
+                let selected = query.selected(key);
+                (!selected.is_empty()).then(|| {
+                    selected.iter().filter_map(|v| self.facets[i].ids.get(&v.to_lowercase()).copied()).collect()
+                })
+            })
+            .collect();
+        let needle = query.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
+        let mut counts: Vec<Vec<u32>> = self.facets.iter().map(|f| vec![0; f.spellings.len()]).collect();
+        let mut hits: Vec<u32> = Vec::new();
+        for (index, entry) in self.entries.iter().enumerate() {
+            if let Some(needle) = &needle
+                && !entry.haystack.contains(needle.as_str())
+            {
+                continue;
+            }
+            let mut failing = None;
+            let mut failures = 0;
+            for (i, want) in wanted.iter().enumerate() {
+                if let Some(want) = want
+                    && !entry.values[i].iter().any(|v| want.contains(v))
+                {
+                    failures += 1;
+                    failing = Some(i);
+                    if failures > 1 {
+                        break;
+                    }
+                }
+            }
+            match (failures, failing) {
+                (0, _) => {
+                    hits.push(u32::try_from(index).unwrap_or(u32::MAX));
+                    for (i, values) in entry.values.iter().enumerate() {
+                        for &v in values {
+                            counts[i][v as usize] += 1;
+                        }
+                    }
+                }
+                (1, Some(i)) => {
+                    for &v in &entry.values[i] {
+                        counts[i][v as usize] += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if query.sort != SortKey::Kind || query.desc {
+            let position = SortKey::ALL.iter().position(|k| *k == query.sort).unwrap_or(0);
+            let ranks = &self.ranks[position];
+            hits.sort_unstable_by_key(|&i| ranks[i as usize]);
+            if query.desc {
+                hits.reverse();
+            }
+        }
+        let total = hits.len();
+        let limit = query.limit.clamp(1, 500);
+        let start = query.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total.saturating_sub(1));
+        let end = (start + limit).min(total);
+        let rows = hits[start.min(end)..end].iter().map(|&i| self.entries[i as usize].summary.clone()).collect();
+        let facets = FacetKey::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, &key)| self.facet(i, key, &counts[i], query))
+            .collect();
+        ExplorePage {
+            rows,
+            total,
+            start,
+            facets,
+            next: (end < total).then(|| end.to_string()),
+            prev: (start > 0).then(|| start.saturating_sub(limit).to_string()),
+        }
+    }
+
+    fn facet(&self, i: usize, key: FacetKey, counts: &[u32], query: &ExploreQuery) -> Facet {
+        let values = &self.facets[i];
+        let mut present: Vec<(u32, u32)> = counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(id, n)| (u32::try_from(id).unwrap_or(0), *n)).collect();
+        present.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| values.shown(a.0).to_lowercase().cmp(&values.shown(b.0).to_lowercase())));
+        let total_values = present.len();
+        let mut shown: Vec<FacetValue> = present
+            .iter()
+            .take(FACET_VALUES_SHOWN)
+            .map(|&(id, n)| {
+                let value = values.shown(id);
+                FacetValue { selected: query.is_selected(key, &value), value, count: n as usize }
+            })
+            .collect();
+        for selected in query.selected(key) {
+            if !shown.iter().any(|v| v.value.eq_ignore_ascii_case(selected)) {
+                let id = values.ids.get(&selected.to_lowercase()).copied();
+                let count = id.map_or(0, |id| counts[id as usize] as usize);
+                let value = id.map_or_else(|| selected.clone(), |id| values.shown(id));
+                shown.push(FacetValue { value, count, selected: true });
+            }
+        }
+        let more = total_values.saturating_sub(shown.iter().filter(|v| v.count > 0).count());
+        Facet { key, values: shown, more }
+    }
+
+    /// Entities whose name or title is closest to `name`, preferring `kind`.
+    pub fn close_matches(&self, kind: Option<&str>, name: &str, limit: usize) -> Vec<EntitySummary> {
+        let name = name.to_lowercase();
+        let mut scored: Vec<(f64, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let by_name = strsim::jaro_winkler(&name, &e.summary.name.to_lowercase());
+                let by_title = e.summary.title.as_deref().map_or(0.0, |t| strsim::jaro_winkler(&name, &t.to_lowercase()));
+                let same_kind = kind.is_some_and(|k| k.eq_ignore_ascii_case(&e.summary.kind));
+                let score = by_name.max(by_title) + if same_kind { 0.05 } else { 0.0 };
+                (score >= 0.75).then_some((score, i))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().take(limit).map(|(_, i)| self.entries[i].summary.clone()).collect()
+    }
+}
+
+fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    let field = |e: &Entry| -> String {
+        let s = &e.summary;
+        match key {
+            SortKey::Kind => String::new(),
+            SortKey::Name => s.display_name().to_lowercase(),
+            SortKey::Type => s.spec_type.clone().unwrap_or_default().to_lowercase(),
+            SortKey::Owner => s.owner.clone().unwrap_or_default().to_lowercase(),
+            SortKey::Lifecycle => s.lifecycle.clone().unwrap_or_default().to_lowercase(),
+        }
+    };
+    let keys: Vec<String> = entries.iter().map(field).collect();
+    // Stable: ties keep the default order. Empty values sort last.
+    order.sort_by(|&a, &b| (keys[a].is_empty(), &keys[a]).cmp(&(keys[b].is_empty(), &keys[b])));
+    let mut ranks = vec![0u32; entries.len()];
+    for (rank, i) in order.into_iter().enumerate() {
+        ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(kind: &str, name: &str, owner: &str, tags: &[&str]) -> EntitySummary {
+        EntitySummary {
+            kind: kind.into(),
+            namespace: "default".into(),
+            name: name.into(),
+            owner: Some(owner.into()),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn index() -> CatalogIndex {
+        CatalogIndex::new(vec![
+            entity("Component", "zeta", "team-b", &["go"]),
+            entity("API", "petstore", "team-a", &["rest"]),
+            entity("Component", "alpha", "team-a", &["rust", "go"]),
+            entity("api", "orders", "team-b", &[]),
+        ])
+    }
+
+    #[test]
+    fn default_order_and_kind_counts() {
+        let index = index();
+        let page = index.explore(&ExploreQuery::from_pairs([]));
+        let names: Vec<_> = page.rows.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "zeta", "orders", "petstore"]);
+        let counts: Vec<_> = index.kind_counts().into_iter().map(|k| (k.kind, k.count)).collect();
+        assert_eq!(counts, [("Component".to_owned(), 2), ("API".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn facets_count_without_their_own_selection() {
+        let index = index();
+        let page = index.explore(&ExploreQuery::from_pairs([("kind", "component"), ("owner", "team-a")]));
+        assert_eq!(page.total, 1);
+        let kind = &page.facets[0];
+        // Kind counts ignore the kind selection: team-a owns one component and one API.
+        assert_eq!(kind.values.iter().map(|v| (v.value.as_str(), v.count, v.selected)).collect::<Vec<_>>(), [("API", 1, false), ("Component", 1, true)]);
+        let owner = &page.facets[2];
+        assert_eq!(owner.values.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("team-a", 1), ("team-b", 1)]);
+        let tags = &page.facets[6];
+        assert_eq!(tags.values.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("go", 1), ("rust", 1)]);
+    }
+
+    #[test]
+    fn sorts_pages_and_searches() {
+        let index = index();
+        let mut q = ExploreQuery::from_pairs([("sort", "name"), ("order", "desc"), ("limit", "3")]);
+        let page = index.explore(&q);
+        assert_eq!(page.rows.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["zeta", "petstore", "orders"]);
+        assert_eq!(page.next.as_deref(), Some("3"));
+        q.cursor = page.next;
+        let page = index.explore(&q);
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!((page.start, page.prev.as_deref(), page.next.as_deref()), (3, Some("0"), None));
+        let page = index.explore(&ExploreQuery::from_pairs([("q", "RUST")]));
+        assert_eq!(page.rows.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["alpha"]);
+        let page = index.explore(&ExploreQuery::from_pairs([("owner", "nobody")]));
+        assert_eq!(page.total, 0);
+        assert!(page.facets[2].values.iter().any(|v| v.value == "nobody" && v.selected && v.count == 0));
+    }
+
+    #[test]
+    fn close_matches_find_typos() {
+        let index = index();
+        let close = index.close_matches(Some("api"), "petstor", 3);
+        assert_eq!(close.first().map(|e| e.name.as_str()), Some("petstore"));
+        assert!(index.close_matches(None, "qqqqqqqq", 3).is_empty());
+    }
+}
