@@ -40,6 +40,8 @@ enum BenchCommand {
     Parse(crate::bench::ParseBenchArgs),
     /// Ingest into SQLite or PostgreSQL, then time queries, start-up and edit latency.
     Catalog(crate::bench::catalog::CatalogBenchArgs),
+    /// Time the portal's pages over a generated catalog, in process and under a loopback load (wrk).
+    Web(crate::bench::web::WebBenchArgs),
 }
 
 /// Output format of `portolan validate`.
@@ -67,6 +69,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Bench(BenchCommand::Parse(args))) => crate::bench::parse_bench(&args),
         Some(Command::Bench(BenchCommand::Catalog(args))) => run_async(crate::bench::catalog::catalog_bench(&args)),
+        Some(Command::Bench(BenchCommand::Web(args))) => run_async(crate::bench::web::web_bench(&args)),
         Some(Command::Serve(args)) => crate::app::serve(args),
         None => crate::app::serve(crate::app::ServeArgs::default()),
     }
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
 
 /// Runs a command's future on a fresh runtime; errors exit 2.
 fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    crate::telemetry::init(crate::config::LogFormat::Text, "warn");
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

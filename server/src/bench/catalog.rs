@@ -35,7 +35,8 @@ pub struct CatalogBenchArgs {
     pub requests: usize,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `p` quantile of sorted durations.
+pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -43,7 +44,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn peak_rss_mb() -> f64 {
+/// Peak resident memory of this process.
+pub(super) fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
@@ -67,13 +69,13 @@ async fn time_requests(app: &axum::Router, uris: &[String]) -> anyhow::Result<(D
 }
 
 /// A database for the run: a temporary SQLite file, or a fresh PostgreSQL database.
-struct BenchDb {
-    url: String,
+pub(super) struct BenchDb {
+    pub(super) url: String,
     drop_with: Option<(String, String)>,
     _dir: Option<PathBuf>,
 }
 
-async fn bench_db(spec: &str) -> anyhow::Result<BenchDb> {
+pub(super) async fn bench_db(spec: &str) -> anyhow::Result<BenchDb> {
     if spec == "sqlite" {
         let dir = std::env::temp_dir().join(format!("portolan-bench-db-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -89,7 +91,7 @@ async fn bench_db(spec: &str) -> anyhow::Result<BenchDb> {
 }
 
 impl BenchDb {
-    async fn cleanup(self) {
+    pub(super) async fn cleanup(self) {
         if let Some((admin_url, name)) = self.drop_with {
             if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod generate;
+pub mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

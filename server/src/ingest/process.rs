@@ -120,10 +120,13 @@ pub async fn process_location(
     rule: &KindRule,
     orphans: OrphanStrategy,
 ) -> anyhow::Result<ProcessOutcome> {
+    let started = std::time::Instant::now();
     let collected = collect(reader, location, rule).await?;
+    let read = started.elapsed();
     let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
     outcome.emitted = emitted.len();
     store(db, location, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await?;
+    tracing::debug!(target = %location.target, ?read, stored = ?(started.elapsed() - read), "location processed");
     Ok(outcome)
 }
 
@@ -299,11 +302,14 @@ async fn store(
         to_write.push((uid, e, hash));
     }
     let location_id = location.id.clone();
+    let started = std::time::Instant::now();
     let prepared = tokio::task::spawn_blocking(move || prepare_all(&to_write, &location_id)).await??;
+    let prepare_time = started.elapsed();
     outcome.written = prepared.len();
     entities::delete_many(&mut tx, &replaced).await?;
     entities::insert_prepared(&mut tx, &prepared).await?;
     entities::clear_errors_many(&mut tx, &cleared).await?;
+    tracing::debug!(entities = prepared.len(), ?prepare_time, insert_time = ?(started.elapsed() - prepare_time), "entities written");
     for (key, state) in &stored {
         if kept.contains(key) {
             continue;
