@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::Request;
-use tower::ServiceExt;
-
-use super::catalog::{bench_db, peak_rss_mb, percentile};
+use super::catalog::{bench_db, peak_rss_mb, time_requests};
 use super::generate::{self, Shape};
 use crate::ingest::{Catalog, CatalogSettings, FileReader};
 use crate::store::Db;
@@ -38,20 +34,6 @@ pub struct WebBenchArgs {
     /// Where the generated catalog is written; a temporary folder if not given.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-}
-
-async fn time_pages(app: &axum::Router, uris: &[String]) -> anyhow::Result<(Duration, Duration)> {
-    let mut times = Vec::with_capacity(uris.len());
-    for uri in uris {
-        let started = Instant::now();
-        let response = app.clone().oneshot(Request::get(uri.as_str()).body(Body::empty())?).await?;
-        let status = response.status();
-        axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-        times.push(started.elapsed());
-        anyhow::ensure!(status.is_success(), "{uri}: {status}");
-    }
-    times.sort();
-    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
 
 /// Runs the benchmark and prints one line per figure.
@@ -100,7 +82,7 @@ async fn run(args: &WebBenchArgs, url: &str, root: &std::path::Path, shape: Shap
         ("explorer, text search", &text),
         ("explorer, kind facet sorted by owner", &sorted),
     ] {
-        let (p50, p99) = time_pages(&app, uris).await?;
+        let (p50, p99) = time_requests(&app, uris).await?;
         println!("{label}: p50 {p50:.2?}, p99 {p99:.2?} ({} requests, server time)", uris.len());
     }
     println!("peak RSS so far: {:.0} MB", peak_rss_mb());

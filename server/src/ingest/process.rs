@@ -246,6 +246,34 @@ fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str) -> any
         .collect()
 }
 
+/// Entities prepared and inserted per round: bounds the rows held in memory.
+const WRITE_CHUNK: usize = 2_000;
+
+/// Prepares rows on all cores and inserts them, one chunk at a time, with the
+/// next chunk prepared while the current one is inserted.
+async fn write_in_chunks(
+    tx: &mut sqlx::AnyConnection,
+    to_write: Vec<(String, Emitted, String)>,
+    location_id: &str,
+) -> anyhow::Result<()> {
+    let to_write = std::sync::Arc::new(to_write);
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..to_write.len()).step_by(WRITE_CHUNK).map(|start| start..(start + WRITE_CHUNK).min(to_write.len())).collect();
+    let spawn_prepare = |range: std::ops::Range<usize>| {
+        let items = std::sync::Arc::clone(&to_write);
+        let location_id = location_id.to_owned();
+        tokio::task::spawn_blocking(move || prepare_all(&items[range], &location_id))
+    };
+    let mut ranges = ranges.into_iter();
+    let mut next = ranges.next().map(spawn_prepare);
+    while let Some(pending) = next.take() {
+        let prepared = pending.await??;
+        next = ranges.next().map(spawn_prepare);
+        entities::insert_prepared(tx, &prepared).await?;
+    }
+    Ok(())
+}
+
 fn hash_of(entity: &Entity) -> String {
     let text = serde_json::to_string(entity).unwrap_or_default();
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -297,19 +325,17 @@ async fn store(
                 replaced.push(s.uid.clone());
                 s.uid.clone()
             }
-            None => uuid::Uuid::new_v4().to_string(),
+            // Time-ordered uids: new rows land at the end of every uid index.
+            None => uuid::Uuid::now_v7().to_string(),
         };
         to_write.push((uid, e, hash));
     }
-    let location_id = location.id.clone();
     let started = std::time::Instant::now();
-    let prepared = tokio::task::spawn_blocking(move || prepare_all(&to_write, &location_id)).await??;
-    let prepare_time = started.elapsed();
-    outcome.written = prepared.len();
+    outcome.written = to_write.len();
     entities::delete_many(&mut tx, &replaced).await?;
-    entities::insert_prepared(&mut tx, &prepared).await?;
+    write_in_chunks(&mut tx, to_write, &location.id).await?;
     entities::clear_errors_many(&mut tx, &cleared).await?;
-    tracing::debug!(entities = prepared.len(), ?prepare_time, insert_time = ?(started.elapsed() - prepare_time), "entities written");
+    tracing::debug!(entities = outcome.written, write_time = ?started.elapsed(), "entities written");
     for (key, state) in &stored {
         if kept.contains(key) {
             continue;

@@ -166,12 +166,15 @@ pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
 }
 
 /// Inserts prepared entities with multi-row statements (their uids must not be stored).
+/// Search rows go in sorted by key and value, so the index on them is
+/// written in order rather than at random places.
 pub async fn insert_prepared(conn: &mut sqlx::AnyConnection, items: &[PreparedEntity]) -> Result<(), sqlx::Error> {
-    let entity_rows: Vec<Vec<Option<String>>> = items.iter().map(|p| p.entity.clone()).collect();
+    let entity_rows: Vec<&[Option<String>]> = items.iter().map(|p| p.entity.as_slice()).collect();
     insert_rows(conn, "entities", ENTITY_INSERT_COLUMNS, &entity_rows).await?;
-    let relation_rows: Vec<Vec<Option<String>>> = items.iter().flat_map(|p| p.relations.iter().cloned()).collect();
+    let relation_rows: Vec<&[Option<String>]> = items.iter().flat_map(|p| p.relations.iter().map(Vec::as_slice)).collect();
     insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
-    let search_rows: Vec<Vec<Option<String>>> = items.iter().flat_map(|p| p.search.iter().cloned()).collect();
+    let mut search_rows: Vec<&[Option<String>]> = items.iter().flat_map(|p| p.search.iter().map(Vec::as_slice)).collect();
+    search_rows.sort_unstable_by(|a, b| (a.get(1), a.get(2)).cmp(&(b.get(1), b.get(2))));
     insert_rows(conn, "search", &["uid", "key", "value", "original_value"], &search_rows).await
 }
 
@@ -239,7 +242,7 @@ pub async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     table: &str,
     columns: &[&str],
-    rows: &[Vec<Option<String>>],
+    rows: &[&[Option<String>]],
 ) -> Result<(), sqlx::Error> {
     let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let per_chunk = (30_000 / columns.len().max(1)).max(1);
@@ -264,8 +267,8 @@ pub async fn insert_rows(
         }
         let mut query = sqlx::query(&sql);
         for row in chunk {
-            for value in row {
-                query = query.bind(value.clone());
+            for value in row.iter() {
+                query = query.bind(value.as_deref());
             }
         }
         query.execute(&mut *conn).await?;

@@ -30,15 +30,73 @@ impl std::fmt::Debug for LivePortal {
     }
 }
 
+/// `text` as a canonical reference with Backstage's defaults for the field
+/// (kind, the entity's namespace); kept as written when it is not a reference.
+fn canonical_ref(text: &str, kind: &str, namespace: &str) -> String {
+    let defaults = portolan_catalog::RefDefaults { kind: Some(kind), namespace: Some(namespace) };
+    EntityRef::parse(text, defaults).map_or_else(|_| text.to_owned(), |r| r.to_string())
+}
+
+/// Just the fields the index needs, read from a stored body without
+/// building the rest of the entity (the start-up path reads every entity).
+#[derive(serde::Deserialize)]
+struct ListFields {
+    kind: String,
+    metadata: ListMetadata,
+    #[serde(default)]
+    spec: ListSpec,
+}
+
+#[derive(serde::Deserialize)]
+struct ListMetadata {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ListSpec {
+    #[serde(default)]
+    owner: Option<Value>,
+    #[serde(default, rename = "type")]
+    spec_type: Option<Value>,
+    #[serde(default)]
+    lifecycle: Option<Value>,
+    #[serde(default)]
+    system: Option<Value>,
+}
+
+impl ListFields {
+    fn into_summary(self) -> EntitySummary {
+        let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+        let namespace = self.metadata.namespace.unwrap_or_else(|| portolan_catalog::entity_ref::DEFAULT_NAMESPACE.to_owned());
+        let canonical = |v: Option<Value>, kind: &str| text(v).map(|t| canonical_ref(&t, kind, &namespace));
+        EntitySummary {
+            owner: canonical(self.spec.owner, "group"),
+            system: canonical(self.spec.system, "system"),
+            spec_type: text(self.spec.spec_type),
+            lifecycle: text(self.spec.lifecycle),
+            kind: self.kind,
+            name: self.metadata.name,
+            title: self.metadata.title,
+            description: self.metadata.description,
+            tags: self.metadata.tags,
+            namespace,
+        }
+    }
+}
+
 /// The list fields of an entity. Owner and system are canonical references
 /// (`group:default/team-a`), so facets group `team-a` and `group:team-a` together.
 pub fn summary(e: &Entity) -> EntitySummary {
     let spec = |field: &str| e.spec_str(field).map(str::to_owned);
-    let canonical = |field: &str, kind: &str| {
-        let text = e.spec_str(field)?;
-        let defaults = portolan_catalog::RefDefaults { kind: Some(kind), namespace: Some(&e.metadata.namespace) };
-        Some(EntityRef::parse(text, defaults).map_or_else(|_| text.to_owned(), |r| r.to_string()))
-    };
+    let canonical = |field: &str, kind: &str| e.spec_str(field).map(|t| canonical_ref(t, kind, &e.metadata.namespace));
     EntitySummary {
         kind: e.kind.clone(),
         namespace: e.metadata.namespace.clone(),
@@ -71,7 +129,7 @@ impl LivePortal {
         let index = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
             let summaries: Vec<EntitySummary> =
-                bodies.par_iter().filter_map(|b| serde_json::from_str::<Entity>(b).ok()).map(|e| summary(&e)).collect();
+                bodies.par_iter().filter_map(|b| serde_json::from_str::<ListFields>(b).ok()).map(ListFields::into_summary).collect();
             CatalogIndex::new(summaries)
         })
         .await?;

@@ -58,9 +58,15 @@ fn kind_rank(kind_lowercase: &str) -> usize {
     ORDER.iter().position(|k| *k == kind_lowercase).unwrap_or(ORDER.len())
 }
 
-/// An immutable, indexed snapshot of the catalog's list fields.
+/// Explorer pages kept per snapshot before the cache starts over.
+const CACHED_PAGES: usize = 512;
+
+/// An immutable, indexed snapshot of the catalog's list fields, with the
+/// explorer pages asked of it so far (the snapshot never changes, so a page
+/// computed once stays right until the index is replaced).
 #[derive(Debug, Default)]
 pub struct CatalogIndex {
+    cache: std::sync::Mutex<HashMap<String, ExplorePage>>,
     /// In the default order: kind, namespace, name.
     entries: Vec<Entry>,
     facets: Vec<FacetValues>,
@@ -113,7 +119,7 @@ impl CatalogIndex {
         }
         counts.sort_by(|a, b| (a.0, a.1.to_lowercase()).cmp(&(b.0, b.1.to_lowercase())));
         let counts = counts.into_iter().map(|(_, kind, count)| KindCount { kind, count }).collect();
-        CatalogIndex { entries, facets, ranks, by_ref, counts }
+        CatalogIndex { cache: std::sync::Mutex::default(), entries, facets, ranks, by_ref, counts }
     }
 
     /// Number of entities.
@@ -136,8 +142,23 @@ impl CatalogIndex {
         self.by_ref.get(&entity_ref.to_lowercase()).and_then(|&i| self.entries.get(i)).map(|e| &e.summary)
     }
 
-    /// One explorer page.
+    /// One explorer page, from the cache when it was asked for before.
     pub fn explore(&self, query: &ExploreQuery) -> ExplorePage {
+        let key = query.to_query_string();
+        if let Some(page) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return page;
+        }
+        let page = self.compute(query);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHED_PAGES {
+                cache.clear();
+            }
+            cache.insert(key, page.clone());
+        }
+        page
+    }
+
+    fn compute(&self, query: &ExploreQuery) -> ExplorePage {
         // Per facet: the ids selected (None when the facet does not filter).
         let wanted: Vec<Option<Vec<u32>>> = FacetKey::ALL
             .iter()
