@@ -321,6 +321,6 @@ mod tests {
         let on = ExploreQuery::from_pairs([]).toggled(FacetKey::Kind, "API");
         assert_eq!(on.href(), "/catalog?kind=API");
         assert_eq!(ExploreQuery::from_pairs([]).href(), "/catalog");
-        assert!(q.sorted_by(SortKey::Owner).desc == false && q.sorted_by(SortKey::Name).sort == SortKey::Name);
+        assert!(!q.sorted_by(SortKey::Owner).desc && q.sorted_by(SortKey::Name).sort == SortKey::Name);
     }
 }

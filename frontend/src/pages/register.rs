@@ -24,7 +24,7 @@ pub fn ImportPage(
         view! { <p class="notice notice-error" role="alert" id="target-error">{e}</p> }
     });
     let described = error.as_ref().map(|_| "target-error");
-    let preview = preview.map(|p| preview_card(p));
+    let preview = preview.map(preview_card);
     view! {
         <div class="page-head">
             <h1>"Register an existing component"</h1>

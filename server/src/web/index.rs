@@ -117,7 +117,7 @@ impl CatalogIndex {
             let shown = kind_facet.shown(id);
             counts.push((kind_rank(&shown.to_lowercase()), shown, n));
         }
-        counts.sort_by(|a, b| (a.0, a.1.to_lowercase()).cmp(&(b.0, b.1.to_lowercase())));
+        counts.sort_by_key(|a| (a.0, a.1.to_lowercase()));
         let counts = counts.into_iter().map(|(_, kind, count)| KindCount { kind, count }).collect();
         CatalogIndex { cache: std::sync::Mutex::default(), entries, facets, ranks, by_ref, counts }
     }

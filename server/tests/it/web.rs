@@ -200,3 +200,27 @@ async fn snapshots_of_entity_pages() {
         insta::assert_snapshot!(name, main_of(&body));
     }
 }
+
+#[tokio::test]
+async fn pages_on_postgres_follow_catalog_changes() {
+    let Some(app) = TestApp::builder().with_example_catalog().on_postgres().build().await else { return };
+    let (status, body) = app.get("/catalog/default/component/trip-service").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Provided APIs"), "{body}");
+    let file = app.scratch.path().join("catalog-info.yaml");
+    let write = |description: &str| {
+        let text = format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: live-edit\n  description: {description}\nspec:\n  type: service\n  lifecycle: production\n  owner: trip-engine\n");
+        std::fs::write(&file, text).expect("write");
+    };
+    write("First words");
+    let (status, _) = app.post_form("/catalog-import", &[("action", "register"), ("target", &file.to_string_lossy())]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(app.get("/catalog?q=first+words").await.1.contains(">live-edit<"));
+    // An edit reaches the explorer once the catalog has re-read it and the index follows.
+    write("Second words");
+    app.catalog.process_all().await.expect("refresh");
+    app.portal.reload().await.expect("reload");
+    let (_, after) = app.get("/catalog?q=second+words").await;
+    assert!(after.contains(">live-edit<"), "{after}");
+    assert!(app.get("/catalog?q=first+words").await.1.contains("No entities match."));
+}
