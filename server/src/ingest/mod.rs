@@ -3,7 +3,7 @@
 pub mod process;
 pub mod reader;
 
-pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_location};
+pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_files, process_location};
 pub use reader::{FileReader, ReadFile, Reader};
 pub mod registration;
 pub mod service;

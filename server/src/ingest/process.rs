@@ -125,7 +125,7 @@ pub async fn process_location(
     let read = started.elapsed();
     let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
     outcome.emitted = emitted.len();
-    store(db, location, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await?;
+    store(db, location, Scope::Location, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await?;
     tracing::debug!(target = %location.target, ?read, stored = ?(started.elapsed() - read), "location processed");
     Ok(outcome)
 }
@@ -166,53 +166,137 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
             .await;
         for (file_location, stamp, report) in reports {
             let report = report?;
-            outcome.files += 1;
-            let source = file_location.to_string();
             if let Some(stamp) = stamp {
                 outcome.local_files.push(stamp);
             }
-            for doc in report.documents {
-                let doc_errors: Vec<String> = report
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.document == doc.index && d.severity == portolan_catalog::Severity::Error)
-                    .map(|d| format!("{}:{}:{}: {}", file_location.target, d.line, d.column, d.message))
-                    .collect();
-                match doc.entity {
-                    Some(mut entity) if rule.allows(&entity.kind) => {
-                        let me = entity.entity_ref().to_string();
-                        for target in location_targets(&entity, &file_location) {
-                            queue.push_back((target.location, me.clone()));
-                        }
-                        let annotations = &mut entity.metadata.annotations;
-                        annotations.insert("backstage.io/managed-by-location".into(), source.clone());
-                        annotations.insert("backstage.io/managed-by-origin-location".into(), root.to_string());
-                        emitted.push(Emitted { entity, source: source.clone(), parent: Some(parent_ref.clone()) });
-                    }
-                    Some(entity) => outcome.errors.push(format!(
-                        "{source}: kind {} is not allowed by the catalog rules for this location",
-                        entity.kind
-                    )),
-                    None if doc_errors.is_empty() => {}
-                    None => {
-                        let known = doc.envelope.as_ref().and_then(|env| {
-                            let name = env.name.as_deref()?;
-                            let namespace = "default";
-                            Some(portolan_catalog::EntityRef::new(&env.kind, namespace, name).to_string())
-                        });
-                        match known {
-                            Some(r) => invalid.entry(r).or_default().extend(doc_errors.iter().cloned()),
-                            None => {
-                                unsure_sources.insert(source.clone());
-                            }
-                        }
-                        outcome.errors.extend(doc_errors);
-                    }
-                }
+            let mut sink = FileSink { emitted: &mut emitted, invalid: &mut invalid, unsure_sources: &mut unsure_sources, outcome: &mut outcome };
+            for (target, me) in absorb_file(report, &file_location, &root, &parent_ref, rule, &mut sink) {
+                queue.push_back((target, me));
             }
         }
     }
     Ok(Collected { emitted, failed, unsure_sources, invalid, outcome })
+}
+
+/// Where [`absorb_file`] puts what one file yields.
+struct FileSink<'a> {
+    emitted: &'a mut Vec<Emitted>,
+    invalid: &'a mut HashMap<String, Vec<String>>,
+    unsure_sources: &'a mut HashSet<String>,
+    outcome: &'a mut ProcessOutcome,
+}
+
+/// Takes in one parsed file: its valid entities (annotated with where they
+/// came from), its invalid documents and their errors. Returns the Location
+/// targets its Location entities point at, with the referring entity's ref.
+fn absorb_file(
+    report: portolan_catalog::FileReport,
+    file_location: &LocationRef,
+    root: &LocationRef,
+    parent_ref: &str,
+    rule: &KindRule,
+    sink: &mut FileSink<'_>,
+) -> Vec<(LocationRef, String)> {
+    let mut targets = Vec::new();
+    sink.outcome.files += 1;
+    let source = file_location.to_string();
+    for doc in report.documents {
+        let doc_errors: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.document == doc.index && d.severity == portolan_catalog::Severity::Error)
+            .map(|d| format!("{}:{}:{}: {}", file_location.target, d.line, d.column, d.message))
+            .collect();
+        match doc.entity {
+            Some(mut entity) if rule.allows(&entity.kind) => {
+                let me = entity.entity_ref().to_string();
+                for target in location_targets(&entity, file_location) {
+                    targets.push((target.location, me.clone()));
+                }
+                let annotations = &mut entity.metadata.annotations;
+                annotations.insert("backstage.io/managed-by-location".into(), source.clone());
+                annotations.insert("backstage.io/managed-by-origin-location".into(), root.to_string());
+                sink.emitted.push(Emitted { entity, source: source.clone(), parent: Some(parent_ref.to_owned()) });
+            }
+            Some(entity) => sink
+                .outcome
+                .errors
+                .push(format!("{source}: kind {} is not allowed by the catalog rules for this location", entity.kind)),
+            None if doc_errors.is_empty() => {}
+            None => {
+                let known = doc.envelope.as_ref().and_then(|env| {
+                    let name = env.name.as_deref()?;
+                    Some(portolan_catalog::EntityRef::new(&env.kind, "default", name).to_string())
+                });
+                match known {
+                    Some(r) => sink.invalid.entry(r).or_default().extend(doc_errors.iter().cloned()),
+                    None => {
+                        sink.unsure_sources.insert(source.clone());
+                    }
+                }
+                sink.outcome.errors.extend(doc_errors);
+            }
+        }
+    }
+    targets
+}
+
+/// Re-reads only `paths`, local files of `location` that changed while the
+/// rest of its tree did not, and brings just their entities up to date.
+/// `Ok(None)` when that is not enough and the whole location must be
+/// processed: a file is gone or unreadable, it holds (or held) a Location
+/// entity, or nothing was stored from it before.
+pub async fn process_files(
+    db: &Db,
+    reader: &dyn Reader,
+    location: &LocationRow,
+    rule: &KindRule,
+    orphans: OrphanStrategy,
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<Option<ProcessOutcome>> {
+    let root = LocationRef::new(&location.location_type, &location.target);
+    let mut collected = Collected::default();
+    let mut sources = Vec::new();
+    for path in paths {
+        let file = LocationRef::new("file", path.to_string_lossy());
+        let source = file.to_string();
+        let Some(parent_ref) = entities::parent_of_source(&db.pool, &location.id, &source).await? else { return Ok(None) };
+        let Ok(files) = reader.read(&file).await else { return Ok(None) };
+        for super::reader::ReadFile { location: file_location, text, stamp } in files {
+            let report = super::url_reader::parse_read_file(reader, &file_location, text).await?;
+            if let Some(stamp) = stamp {
+                collected.outcome.local_files.push(stamp);
+            }
+            let mut sink = FileSink {
+                emitted: &mut collected.emitted,
+                invalid: &mut collected.invalid,
+                unsure_sources: &mut collected.unsure_sources,
+                outcome: &mut collected.outcome,
+            };
+            if !absorb_file(report, &file_location, &root, &parent_ref, rule, &mut sink).is_empty() {
+                return Ok(None);
+            }
+        }
+        sources.push(source);
+    }
+    if collected.emitted.iter().any(|e| e.entity.kind.eq_ignore_ascii_case("location")) {
+        return Ok(None);
+    }
+    let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
+    outcome.emitted = emitted.len();
+    let scope = Scope::Sources(&sources);
+    if !store(db, location, scope, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await? {
+        return Ok(None);
+    }
+    Ok(Some(outcome))
+}
+
+/// Which stored entities a pass answers for: every one the location emitted,
+/// or only those read from some of its files.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    Location,
+    Sources(&'a [String]),
 }
 
 /// Builds every entity's rows on all cores.
@@ -280,25 +364,39 @@ fn hash_of(entity: &Entity) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Brings the stored entities of `scope` in line with `emitted`, in one
+/// transaction. `false` (nothing written) when a scoped pass finds a stored
+/// Location entity among its entities: the caller then processes it all.
 async fn store(
     db: &Db,
     location: &LocationRow,
+    scope: Scope<'_>,
     emitted: Vec<Emitted>,
     failed: &HashMap<String, String>,
     unsure_sources: &HashSet<String>,
     invalid: &HashMap<String, Vec<String>>,
     orphans: OrphanStrategy,
     outcome: &mut ProcessOutcome,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let mut tx = db.pool.begin().await?;
-    let stored: HashMap<String, StoredState> = entities::states_of_location(&mut *tx, &location.id)
-        .await?
-        .into_iter()
-        .map(|s| (s.entity_ref.clone(), s))
-        .collect();
+    let states = match scope {
+        Scope::Location => entities::states_of_location(&mut *tx, &location.id).await?,
+        Scope::Sources(sources) => {
+            let states = entities::states_of_sources(&mut tx, &location.id, sources).await?;
+            if states.iter().any(|s| s.entity_ref.starts_with("location:")) {
+                return Ok(false);
+            }
+            states
+        }
+    };
+    let stored: HashMap<String, StoredState> = states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
     let unknown: Vec<String> =
         emitted.iter().map(|e| e.entity.entity_ref().to_string()).filter(|r| !stored.contains_key(r)).collect();
     let owners = entities::owners_of(&mut tx, &unknown).await?;
+    if matches!(scope, Scope::Sources(_)) && owners.values().any(|owner| *owner == location.id) {
+        // An entity moved between files of this location: only a whole pass sees both.
+        return Ok(false);
+    }
     let mut kept: HashSet<String> = HashSet::new();
     let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
     let mut replaced: Vec<String> = Vec::new();
@@ -358,5 +456,5 @@ async fn store(
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::process::{KindRule, OrphanStrategy, ProcessOutcome, collect, process_location, Collected};
+use super::process::{Collected, KindRule, OrphanStrategy, ProcessOutcome, collect, process_files, process_location};
 use super::reader::{FileStamp, Reader, stamp};
 use crate::store::Db;
 use crate::store::locations::{self, LocationRow, ORIGIN_API};
@@ -154,13 +154,51 @@ impl Catalog {
         }
     }
 
-    fn changed_locations(&self) -> Vec<String> {
+    /// Locations with local files that changed since they were read, and those files.
+    fn changed_locations(&self) -> Vec<(String, Vec<std::path::PathBuf>)> {
         let Ok(watched) = self.watched.lock() else { return Vec::new() };
         watched
             .iter()
-            .filter(|(_, stamps)| stamps.iter().any(|s| stamp(s.0.clone()) != *s))
-            .map(|(id, _)| id.clone())
+            .map(|(id, stamps)| {
+                let changed: Vec<std::path::PathBuf> =
+                    stamps.iter().filter(|s| stamp(s.0.clone()) != **s).map(|s| s.0.clone()).collect();
+                (id.clone(), changed)
+            })
+            .filter(|(_, changed)| !changed.is_empty())
             .collect()
+    }
+
+    /// Re-reads the changed files of a location on their own when that is
+    /// enough (see [`process_files`]), else the whole location.
+    pub async fn process_changed(&self, location: &LocationRow, paths: &[std::path::PathBuf]) -> anyhow::Result<ProcessOutcome> {
+        let partial = {
+            let _guard = self.processing.lock().await;
+            let rule = self.settings.rule_for(location);
+            let started = std::time::Instant::now();
+            let outcome = process_files(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans, paths).await?;
+            if let (Some(outcome), Some(metrics)) = (&outcome, self.metrics.get()) {
+                metrics.record_processing(started.elapsed(), outcome.errors.len());
+            }
+            outcome
+        };
+        let Some(outcome) = partial else { return self.process(location).await };
+        if let Ok(mut watched) = self.watched.lock()
+            && let Some(stamps) = watched.get_mut(&location.id)
+        {
+            for fresh in &outcome.local_files {
+                if let Some(old) = stamps.iter_mut().find(|s| s.0 == fresh.0) {
+                    *old = fresh.clone();
+                }
+            }
+        }
+        if outcome.written > 0 || outcome.orphaned > 0 {
+            self.notify_changed();
+        }
+        for error in &outcome.errors {
+            tracing::warn!(location = %location.target, "{error}");
+        }
+        tracing::debug!(location = %location.target, files = outcome.files, written = outcome.written, "changed files processed");
+        Ok(outcome)
     }
 
     /// Runs the refresh loop until `shutdown` turns true: every location on
@@ -180,10 +218,10 @@ impl Catalog {
                 }
                 _ = poll.tick() => {
                     let changed = tokio::task::block_in_place(|| self.changed_locations());
-                    for id in changed {
+                    for (id, paths) in changed {
                         match locations::get(&self.db.pool, &id).await {
                             Ok(Some(location)) => {
-                                if let Err(e) = self.process(&location).await {
+                                if let Err(e) = self.process_changed(&location, &paths).await {
                                     tracing::error!(location = %location.target, "processing failed: {e:#}");
                                 }
                             }

@@ -68,6 +68,43 @@ pub async fn states_of_location<'c>(
     rows.iter().map(state_from_row).collect()
 }
 
+/// The processing state of the entities a location read from these files.
+pub async fn states_of_sources(
+    conn: &mut sqlx::AnyConnection,
+    location_id: &str,
+    sources: &[String],
+) -> Result<Vec<StoredState>, sqlx::Error> {
+    let mut states = Vec::new();
+    for source in sources {
+        let rows = sqlx::query(
+            "SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1 AND source = $2",
+        )
+        .bind(location_id)
+        .bind(source.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            states.push(state_from_row(row)?);
+        }
+    }
+    Ok(states)
+}
+
+/// The Location entity that led a location to this file (its entities' parent),
+/// `None` when nothing is stored from the file.
+pub async fn parent_of_source<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    location_id: &str,
+    source: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT parent_ref FROM entities WHERE location_id = $1 AND source = $2 AND parent_ref IS NOT NULL LIMIT 1")
+        .bind(location_id)
+        .bind(source)
+        .fetch_optional(ex)
+        .await?;
+    row.map(|r| r.try_get::<String, _>("parent_ref")).transpose()
+}
+
 /// The processing state of the entity with this reference, whoever emitted it.
 pub async fn state_of_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<StoredState>, sqlx::Error> {
     let row = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE entity_ref = $1")

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use portolan::ingest::{FileReader, KindRule, OrphanStrategy, process_location};
+use portolan::ingest::{FileReader, KindRule, OrphanStrategy, process_files, process_location};
 use portolan::store::entities;
 use portolan::store::locations::{self, LocationRow, ORIGIN_CONFIG};
 use serde_json::Value;
@@ -154,4 +154,48 @@ async fn orphans_are_kept_and_annotated_when_configured() {
     };
     let e = entity(&t, &any_resource).await.expect("kept");
     assert_eq!(e["metadata"]["annotations"]["backstage.io/orphan"], "true");
+}
+
+#[tokio::test]
+async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        let loc = register(&t, &ws.root()).await;
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        let n = count(&t).await;
+        let before = entity(&t, "domain:default/platform").await.expect("platform domain");
+        let partial = |paths: Vec<PathBuf>| {
+            let (db, loc) = (t.db.clone(), loc.clone());
+            async move { process_files(&db, &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths).await.expect("process files") }
+        };
+
+        ws.edit("domains.yaml", "title: Platform\n", "title: Platform Engineering Domain\n");
+        let outcome = partial(vec![ws.path("domains.yaml")]).await.expect("a file of plain entities is enough");
+        assert_eq!((outcome.files, outcome.written), (1, 1), "{outcome:?}");
+        let after = entity(&t, "domain:default/platform").await.expect("still there");
+        assert_eq!(after["metadata"]["title"], "Platform Engineering Domain");
+        assert_eq!(before["metadata"]["uid"], after["metadata"]["uid"]);
+        assert_eq!(after["metadata"]["annotations"]["backstage.io/managed-by-location"], before["metadata"]["annotations"]["backstage.io/managed-by-location"]);
+        assert_eq!(count(&t).await, n, "the other files' entities stay");
+
+        ws.edit("domains.yaml", "title: Platform Engineering Domain", "title: [unclosed");
+        partial(vec![ws.path("domains.yaml")]).await.expect("partial");
+        let kept = entity(&t, "domain:default/platform").await.expect("last good version kept");
+        assert_eq!(kept["metadata"]["title"], "Platform Engineering Domain");
+        assert!(kept["status"]["items"][0]["message"].as_str().unwrap_or_default().contains("domains.yaml"), "{kept}");
+
+        let users = std::fs::read_to_string(ws.path("org.yaml")).expect("org");
+        let first_user = users.split("\n---").find(|d| d.contains("kind: User")).expect("a user").to_owned();
+        let name = first_user.lines().find_map(|l| l.trim().strip_prefix("name: ")).expect("name").to_owned();
+        std::fs::write(ws.path("org.yaml"), users.replacen(&first_user, "", 1)).expect("write");
+        let outcome = partial(vec![ws.path("org.yaml")]).await.expect("partial");
+        assert_eq!(outcome.orphaned, 1, "{outcome:?}");
+        assert!(entity(&t, &format!("user:default/{name}")).await.is_none());
+
+        // Not enough: the root file holds Location entities; a file is gone.
+        assert!(partial(vec![ws.root()]).await.is_none());
+        std::fs::remove_file(ws.path("resources.yaml")).expect("rm");
+        assert!(partial(vec![ws.path("resources.yaml")]).await.is_none());
+        assert!(count(&t).await > 0);
+    }
 }
