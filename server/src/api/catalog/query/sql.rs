@@ -213,7 +213,7 @@ impl EntityQuery {
     /// without a sort value come last; ties are broken by uid.
     pub fn page_sql(&self, after: Option<&Position>, direction: Direction, limit: u64, offset: u64) -> SqlQuery {
         let mut q = SqlQuery::new();
-        let mut columns = vec!["e.uid AS uid".to_owned(), "e.entity_ref AS entity_ref".into(), "e.body AS body".into()];
+        let mut columns = vec!["e.uid AS uid".to_owned()];
         for (i, field) in self.order.iter().enumerate() {
             let key = q.arg(field.field.as_str());
             columns.push(format!(
@@ -226,23 +226,33 @@ impl EntityQuery {
             Some(position) => self.keyset_sql(position, backwards, &mut q),
             None => "1=1".to_owned(),
         };
-        let mut order_by = Vec::new();
-        for (i, field) in self.order.iter().enumerate() {
-            let (nulls, order) = match backwards {
-                false => ("ASC", field.order),
-                true => ("DESC", field.order.reversed()),
-            };
-            order_by.push(format!("CASE WHEN t.sort{i} IS NULL THEN 1 ELSE 0 END {nulls}"));
-            order_by.push(format!("t.sort{i} {}", order.sql()));
-        }
-        order_by.push(format!("t.uid {}", if backwards { "DESC" } else { "ASC" }));
-        let sort_columns: String = (0..self.order.len()).map(|i| format!(", t.sort{i}")).collect();
+        let order_by = |alias: &str| {
+            let mut order_by = Vec::new();
+            for (i, field) in self.order.iter().enumerate() {
+                let (nulls, order) = match backwards {
+                    false => ("ASC", field.order),
+                    true => ("DESC", field.order.reversed()),
+                };
+                order_by.push(format!("CASE WHEN {alias}.sort{i} IS NULL THEN 1 ELSE 0 END {nulls}"));
+                order_by.push(format!("{alias}.sort{i} {}", order.sql()));
+            }
+            order_by.push(format!("{alias}.uid {}", if backwards { "DESC" } else { "ASC" }));
+            order_by.join(", ")
+        };
+        let sort_columns = |alias: &str| -> String { (0..self.order.len()).map(|i| format!(", {alias}.sort{i}")).collect() };
+        // The page is picked on uids and sort values alone; bodies are read
+        // for its rows only, not for every entity that matches.
         q.sql = format!(
-            "SELECT t.uid, t.entity_ref, t.body{sort_columns} FROM (SELECT {} FROM entities e WHERE {condition}) t \
-             WHERE {keyset} ORDER BY {} LIMIT {} OFFSET {offset}",
+            "SELECT p.uid, b.entity_ref, b.body{} FROM (\
+             SELECT t.uid{} FROM (SELECT {} FROM entities e WHERE {condition}) t \
+             WHERE {keyset} ORDER BY {} LIMIT {} OFFSET {offset}) p \
+             JOIN entities b ON b.uid = p.uid ORDER BY {}",
+            sort_columns("p"),
+            sort_columns("t"),
             columns.join(", "),
-            order_by.join(", "),
+            order_by("t"),
             limit.saturating_add(1).min(i64::MAX as u64),
+            order_by("p"),
         );
         q
     }
