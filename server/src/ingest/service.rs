@@ -55,6 +55,8 @@ pub struct Catalog {
     ready: AtomicBool,
     /// Where processing passes are recorded, once set.
     metrics: OnceLock<Arc<crate::ops::Metrics>>,
+    /// When the last pass over every location finished.
+    last_full_pass: Mutex<Option<std::time::Instant>>,
 }
 
 impl Catalog {
@@ -69,6 +71,7 @@ impl Catalog {
             changes: watch::channel(0).0,
             ready: AtomicBool::new(false),
             metrics: OnceLock::new(),
+            last_full_pass: Mutex::new(None),
         })
     }
 
@@ -109,7 +112,15 @@ impl Catalog {
             }
         }
         self.ready.store(true, Ordering::Release);
+        if let Ok(mut last) = self.last_full_pass.lock() {
+            *last = Some(std::time::Instant::now());
+        }
         Ok(())
+    }
+
+    /// Whether a full pass finished less than `within` ago.
+    fn passed_within(&self, within: Duration) -> bool {
+        self.last_full_pass.lock().ok().and_then(|l| *l).is_some_and(|at| at.elapsed() < within)
     }
 
     /// Whether a pass over every location has finished since start.
@@ -212,6 +223,10 @@ impl Catalog {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = full.tick() => {
+                    // The first tick fires at once: skip it when a pass just ran (at start-up).
+                    if self.passed_within(interval / 2) {
+                        continue;
+                    }
                     if let Err(e) = self.process_all().await {
                         tracing::error!("refresh failed: {e:#}");
                     }
