@@ -2,7 +2,7 @@
 //! SQLite or PostgreSQL, then time the API's main queries, start-up on a
 //! stored catalog, and how fast a file edit reaches the API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -104,19 +104,31 @@ impl BenchDb {
     }
 }
 
-/// Runs the benchmark and prints one line per figure.
-pub async fn catalog_bench(args: &CatalogBenchArgs) -> anyhow::Result<()> {
-    let shape = Shape::for_entities(args.entities);
-    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("portolan-bench-{}", std::process::id())));
-    generate::write_catalog(&dir, shape)?;
-    let root = dir.join("catalog-info.yaml").canonicalize()?;
-    let db_spec = bench_db(&args.database).await?;
-    let result = run(args, &db_spec.url, &root, shape).await;
+/// Generates a catalog of about `entities` entities (in `dir`, or a temporary
+/// folder removed afterwards), makes the database `database` names, runs
+/// `bench` on them, and cleans up whatever `bench` returns.
+pub(super) async fn on_generated_catalog(
+    entities: usize,
+    dir: Option<&Path>,
+    database: &str,
+    bench: impl AsyncFnOnce(&str, &Path, Shape) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let shape = Shape::for_entities(entities);
+    let folder = dir.map_or_else(|| std::env::temp_dir().join(format!("portolan-bench-{}", std::process::id())), Path::to_path_buf);
+    generate::write_catalog(&folder, shape)?;
+    let root = folder.join("catalog-info.yaml").canonicalize()?;
+    let db_spec = bench_db(database).await?;
+    let result = bench(&db_spec.url, &root, shape).await;
     db_spec.cleanup().await;
-    if args.dir.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
+    if dir.is_none() {
+        let _ = std::fs::remove_dir_all(&folder);
     }
     result
+}
+
+/// Runs the benchmark and prints one line per figure.
+pub async fn catalog_bench(args: &CatalogBenchArgs) -> anyhow::Result<()> {
+    on_generated_catalog(args.entities, args.dir.as_deref(), &args.database, async |url, root, shape| run(args, url, root, shape).await).await
 }
 
 async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: Shape) -> anyhow::Result<()> {

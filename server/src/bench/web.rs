@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::catalog::{bench_db, peak_rss_mb, time_requests};
-use super::generate::{self, Shape};
+use super::catalog::{on_generated_catalog, peak_rss_mb, time_requests};
+use super::generate::Shape;
 use crate::ingest::{Catalog, CatalogSettings, FileReader};
 use crate::store::Db;
 use crate::store::locations::{self, ORIGIN_CONFIG};
@@ -38,17 +38,7 @@ pub struct WebBenchArgs {
 
 /// Runs the benchmark and prints one line per figure.
 pub async fn web_bench(args: &WebBenchArgs) -> anyhow::Result<()> {
-    let shape = Shape::for_entities(args.entities);
-    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("portolan-web-bench-{}", std::process::id())));
-    generate::write_catalog(&dir, shape)?;
-    let root = dir.join("catalog-info.yaml").canonicalize()?;
-    let db_spec = bench_db(&args.database).await?;
-    let result = run(args, &db_spec.url, &root, shape).await;
-    db_spec.cleanup().await;
-    if args.dir.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
+    on_generated_catalog(args.entities, args.dir.as_deref(), &args.database, async |url, root, shape| run(args, url, root, shape).await).await
 }
 
 async fn run(args: &WebBenchArgs, url: &str, root: &std::path::Path, shape: Shape) -> anyhow::Result<()> {
