@@ -9,5 +9,5 @@ pub mod registration;
 pub mod service;
 pub mod url_reader;
 
-pub use registration::RegisterError;
+pub use registration::{Preview, RegisterError};
 pub use service::{Catalog, CatalogSettings};

@@ -31,18 +31,31 @@ pub fn check_new_location(location_type: &str, target: &str) -> Result<(), Regis
     Ok(())
 }
 
+/// What a location would add, read without storing anything.
+#[derive(Debug)]
+pub struct Preview {
+    /// The location read: the registered one, or one made up for the read.
+    pub location: LocationRow,
+    /// Whether it is registered already.
+    pub exists: bool,
+    /// What was read.
+    pub collected: Collected,
+}
+
 impl Catalog {
     /// Reads a location that may not be registered, storing nothing.
-    pub async fn preview(&self, location_type: &str, target: &str) -> Result<Collected, RegisterError> {
+    pub async fn preview(&self, location_type: &str, target: &str) -> Result<Preview, RegisterError> {
         check_new_location(location_type, target)?;
         let existing = locations::find(&self.db.pool, location_type, target).await.map_err(anyhow::Error::from)?;
+        let exists = existing.is_some();
         let location = existing.unwrap_or_else(|| LocationRow {
             id: uuid::Uuid::new_v4().to_string(),
             location_type: location_type.to_owned(),
             target: target.to_owned(),
             origin: ORIGIN_API.to_owned(),
         });
-        Ok(self.dry_run(&location).await?)
+        let collected = self.dry_run(&location).await?;
+        Ok(Preview { location, exists, collected })
     }
 
     /// Stores a new location and reads it.

@@ -294,10 +294,10 @@ impl PortalData for LivePortal {
             return Err(DataError::Input("Enter the URL or path of a catalog-info.yaml file.".to_owned()));
         }
         let location_type = location_type_of(target);
-        let collected = self.catalog.preview(location_type, target).await.map_err(|e| DataError::Input(format!("{e:#}")))?;
+        let preview = self.catalog.preview(location_type, target).await.map_err(|e| DataError::Input(format!("{e:#}")))?;
+        let collected = &preview.collected;
         let entities: Vec<EntitySummary> =
             collected.emitted.iter().map(|e| &e.entity).filter(|e| !is_generated_location(e)).map(summary).collect();
-        let exists = locations::find(&self.catalog.db.pool, location_type, target).await.map_err(internal)?.is_some();
         if entities.is_empty()
             && let Some(first) = collected.outcome.errors.first()
         {
@@ -308,7 +308,7 @@ impl PortalData for LivePortal {
             target: target.to_owned(),
             entities,
             errors: collected.outcome.errors.clone(),
-            exists,
+            exists: preview.exists,
         })
     }
 

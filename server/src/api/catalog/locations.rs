@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::error::{AppError, ApiJson, ApiQuery};
 use crate::ingest::{Catalog, RegisterError};
 use crate::store::entities;
-use crate::store::locations::{self, LocationRow, ORIGIN_API, ORIGIN_CONFIG};
+use crate::store::locations::{self, LocationRow, ORIGIN_CONFIG};
 
 fn location_json(l: &LocationRow) -> Value {
     json!({ "id": l.id, "type": l.location_type, "target": l.target })
@@ -67,21 +67,15 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1" | ""));
     if dry_run {
-        let existing = locations::find(&catalog.db.pool, &body.location_type, &body.target).await?;
-        let collected = catalog.preview(&body.location_type, &body.target).await.map_err(register_error)?;
+        let preview = catalog.preview(&body.location_type, &body.target).await.map_err(register_error)?;
+        let collected = &preview.collected;
         if let Some(error) = collected.outcome.errors.first().filter(|_| collected.emitted.len() <= 1) {
             return Err(AppError::input(error.clone()));
         }
-        let location = existing.clone().unwrap_or_else(|| LocationRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            location_type: body.location_type.clone(),
-            target: body.target.clone(),
-            origin: ORIGIN_API.to_owned(),
-        });
         let entities: Vec<Value> = collected.emitted.iter().filter_map(|e| serde_json::to_value(&e.entity).ok()).collect();
         return Ok((
             StatusCode::CREATED,
-            Json(json!({ "location": location_json(&location), "entities": entities, "exists": existing.is_some() })),
+            Json(json!({ "location": location_json(&preview.location), "entities": entities, "exists": preview.exists })),
         ));
     }
     let location = catalog.register(&body.location_type, &body.target).await.map_err(register_error)?;
