@@ -275,12 +275,9 @@ fn text_or_dash(value: Option<String>) -> AnyView {
 
 /// A reference cell linking to the entity page.
 fn ref_cell(value: Option<&str>, kind: &str) -> AnyView {
-    let Some(value) = value.filter(|v| !v.is_empty()) else { return dash() };
-    let full = if value.contains(':') { value.to_owned() } else { format!("{kind}:{value}") };
-    let shown = short_ref(value, Some(kind));
-    match super::ref_href(&full) {
-        Some(href) => view! { <a href=href>{shown}</a> }.into_any(),
-        None => shown.into_any(),
+    match value.filter(|v| !v.is_empty()) {
+        Some(value) => super::ref_link(value, kind),
+        None => dash(),
     }
 }
 

@@ -178,14 +178,7 @@ fn overview(entity: &EntityDetail) -> impl IntoView + use<> {
 fn about(entity: &EntityDetail) -> impl IntoView + use<> {
     let s = &entity.summary;
     let mut rows: Vec<(&'static str, AnyView)> = Vec::new();
-    let link_ref = |value: &str, kind: &str| -> AnyView {
-        let full = if value.contains(':') { value.to_owned() } else { format!("{kind}:{value}") };
-        let shown = short_ref(value, Some(kind));
-        match ref_href(&full) {
-            Some(h) => view! { <a href=h>{shown}</a> }.into_any(),
-            None => shown.into_any(),
-        }
-    };
+    let link_ref = super::ref_link;
     if let Some(owner) = &s.owner {
         rows.push(("Owner", link_ref(owner, "group")));
     }

@@ -16,27 +16,24 @@ pub fn kind_href(kind: &str) -> String {
     )
 }
 
-/// Percent-encodes `value` for use inside a URL query string.
+/// Percent-encodes `value` for use inside a URL query string (space as `+`).
 pub fn encode_query_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    percent_encode(value, "+")
 }
 
 /// Percent-encodes `value` for use as one path segment.
 pub fn encode_path_segment(value: &str) -> String {
+    percent_encode(value, "%20")
+}
+
+/// Keeps RFC 3986's unreserved characters, writes a space as `space`, and
+/// percent-encodes every other byte.
+fn percent_encode(value: &str, space: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b' ' => out.push_str(space),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -97,6 +94,18 @@ pub fn ref_href(entity_ref: &str) -> Option<String> {
     let (kind, rest) = entity_ref.split_once(':')?;
     let (namespace, name) = rest.split_once('/').unwrap_or(("default", rest));
     Some(crate::data::entity_href(kind, namespace, name))
+}
+
+/// A link to the entity a spec field names (`team-a`, `group:team-a`, …),
+/// shown short; `kind` is the field's default kind.
+pub fn ref_link(value: &str, kind: &str) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    let full = if value.contains(':') { value.to_owned() } else { format!("{kind}:{value}") };
+    let shown = short_ref(value, Some(kind));
+    match ref_href(&full) {
+        Some(href) => view! { <a href=href>{shown}</a> }.into_any(),
+        None => shown.into_any(),
+    }
 }
 
 /// `value` reduced to lowercase ASCII letters, digits and dashes, for class names.
