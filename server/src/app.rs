@@ -141,7 +141,7 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     }
     let db = Db::connect(&database.connect_url()).await.with_context(|| format!("database {}", database.redacted()))?;
     let metrics = Arc::new(crate::ops::Metrics::new());
-    let catalog = Catalog::new(db.clone(), reader(config)?, catalog_settings(config));
+    let catalog = Catalog::open(db.clone(), reader(config)?, catalog_settings(config)).await?;
     catalog.set_metrics(Arc::clone(&metrics));
     sync_static_locations(&catalog, config).await?;
     if crate::store::entities::count(&db.pool).await? == 0 {
@@ -154,6 +154,7 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
+    let follower = tokio::spawn(Arc::clone(&catalog).follow_other_writers(stop_rx.clone()));
     let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx));
 
     let app = router(Arc::clone(&catalog), portal, metrics);
@@ -170,6 +171,7 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let code = crate::web::run(listen, app).await;
     let _ = stop_tx.send(true);
     let _ = refresher.await;
+    let _ = follower.await;
     let _ = reloader.await;
     Ok(code)
 }

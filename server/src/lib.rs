@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod ops;
+pub mod search;
 pub mod store;
 pub mod telemetry;
 pub mod validate;

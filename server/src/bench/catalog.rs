@@ -134,7 +134,7 @@ pub async fn catalog_bench(args: &CatalogBenchArgs) -> anyhow::Result<()> {
 async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: Shape) -> anyhow::Result<()> {
     let db = Db::connect(url).await?;
     println!("database: {:?}, {} service files", db.backend, shape.service_files);
-    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings::default());
+    let catalog = Catalog::open(db.clone(), Arc::new(FileReader), CatalogSettings::default()).await?;
     locations::insert(&db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await?;
     let started = Instant::now();
     catalog.process_all().await?;
@@ -157,7 +157,7 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     db.pool.close().await;
     let started = Instant::now();
     let db = Db::connect(url).await?;
-    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() });
+    let catalog = Catalog::open(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() }).await?;
     let portal = crate::web::LivePortal::new(Arc::clone(&catalog));
     portal.reload().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -43,7 +43,7 @@ pub async fn web_bench(args: &WebBenchArgs) -> anyhow::Result<()> {
 
 async fn run(args: &WebBenchArgs, url: &str, root: &std::path::Path, shape: Shape) -> anyhow::Result<()> {
     let db = Db::connect(url).await?;
-    let catalog = Catalog::new(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() });
+    let catalog = Catalog::open(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() }).await?;
     locations::insert(&db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await?;
     let started = Instant::now();
     catalog.process_all().await?;

@@ -11,9 +11,10 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::reader::Reader;
+use crate::search::{LocalChanges, SearchIndex};
 use crate::store::entities::{self, EntityWrite, StoredState};
 use crate::store::locations::LocationRow;
-use crate::store::Db;
+use crate::store::{Db, changes};
 
 /// How many files are parsed at once (on tokio's blocking pool).
 const PARALLEL_PARSES: usize = 16;
@@ -112,9 +113,10 @@ pub fn generated_location_entity(location: &LocationRow) -> Entity {
     }
 }
 
-/// Reads a location's tree and stores what it emits.
+/// Reads a location's tree, stores what it emits and brings `index` up to date.
 pub async fn process_location(
     db: &Db,
+    index: &SearchIndex,
     reader: &dyn Reader,
     location: &LocationRow,
     rule: &KindRule,
@@ -125,7 +127,8 @@ pub async fn process_location(
     let read = started.elapsed();
     let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
     outcome.emitted = emitted.len();
-    store(db, location, Scope::Location, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await?;
+    let stored = Stored { db, index, location, orphans };
+    stored.store(Scope::Location, emitted, &failed, &unsure_sources, &invalid, &mut outcome).await?;
     tracing::debug!(target = %location.target, ?read, stored = ?(started.elapsed() - read), "location processed");
     Ok(outcome)
 }
@@ -248,6 +251,7 @@ fn absorb_file(
 /// entity, or nothing was stored from it before.
 pub async fn process_files(
     db: &Db,
+    index: &SearchIndex,
     reader: &dyn Reader,
     location: &LocationRow,
     rule: &KindRule,
@@ -285,7 +289,8 @@ pub async fn process_files(
     let Collected { emitted, failed, unsure_sources, invalid, mut outcome } = collected;
     outcome.emitted = emitted.len();
     let scope = Scope::Sources(&sources);
-    if !store(db, location, scope, emitted, &failed, &unsure_sources, &invalid, orphans, &mut outcome).await? {
+    let stored = Stored { db, index, location, orphans };
+    if !stored.store(scope, emitted, &failed, &unsure_sources, &invalid, &mut outcome).await? {
         return Ok(None);
     }
     Ok(Some(outcome))
@@ -334,12 +339,13 @@ fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str) -> any
 const WRITE_CHUNK: usize = 2_000;
 
 /// Prepares rows on all cores and inserts them, one chunk at a time, with the
-/// next chunk prepared while the current one is inserted.
+/// next chunk prepared while the current one is inserted. Returns the
+/// entities' index entries, for after the commit.
 async fn write_in_chunks(
     tx: &mut sqlx::AnyConnection,
     to_write: Vec<(String, Emitted, String)>,
     location_id: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
     let to_write = std::sync::Arc::new(to_write);
     let ranges: Vec<std::ops::Range<usize>> =
         (0..to_write.len()).step_by(WRITE_CHUNK).map(|start| start..(start + WRITE_CHUNK).min(to_write.len())).collect();
@@ -350,12 +356,14 @@ async fn write_in_chunks(
     };
     let mut ranges = ranges.into_iter();
     let mut next = ranges.next().map(spawn_prepare);
+    let mut indexed = HashMap::with_capacity(to_write.len());
     while let Some(pending) = next.take() {
         let prepared = pending.await??;
         next = ranges.next().map(spawn_prepare);
         entities::insert_prepared(tx, &prepared).await?;
+        indexed.extend(prepared.into_iter().map(|p| (p.uid, p.indexed)));
     }
-    Ok(())
+    Ok(indexed)
 }
 
 fn hash_of(entity: &Entity) -> String {
@@ -363,98 +371,112 @@ fn hash_of(entity: &Entity) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Brings the stored entities of `scope` in line with `emitted`, in one
-/// transaction. `false` (nothing written) when a scoped pass finds a stored
-/// Location entity among its entities: the caller then processes it all.
-async fn store(
-    db: &Db,
-    location: &LocationRow,
-    scope: Scope<'_>,
-    emitted: Vec<Emitted>,
-    failed: &HashMap<String, String>,
-    unsure_sources: &HashSet<String>,
-    invalid: &HashMap<String, Vec<String>>,
+/// Where a pass stores what it read.
+struct Stored<'a> {
+    db: &'a Db,
+    index: &'a SearchIndex,
+    location: &'a LocationRow,
     orphans: OrphanStrategy,
-    outcome: &mut ProcessOutcome,
-) -> anyhow::Result<bool> {
-    let mut tx = db.pool.begin().await?;
-    let states = match scope {
-        Scope::Location => entities::states_of_location(&mut *tx, &location.id).await?,
-        Scope::Sources(sources) => {
-            let states = entities::states_of_sources(&mut tx, &location.id, sources).await?;
-            if states.iter().any(|s| s.entity_ref.starts_with("location:")) {
-                return Ok(false);
-            }
-            states
-        }
-    };
-    let stored: HashMap<String, StoredState> = states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
-    let unknown: Vec<String> =
-        emitted.iter().map(|e| e.entity.entity_ref().to_string()).filter(|r| !stored.contains_key(r)).collect();
-    let owners = entities::owners_of(&mut tx, &unknown).await?;
-    if matches!(scope, Scope::Sources(_)) && owners.values().any(|owner| *owner == location.id) {
-        // An entity moved between files of this location: only a whole pass sees both.
-        return Ok(false);
-    }
-    let mut kept: HashSet<String> = HashSet::new();
-    let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
-    let mut replaced: Vec<String> = Vec::new();
-    let mut cleared: Vec<String> = Vec::new();
-    for e in emitted {
-        let key = e.entity.entity_ref().to_string();
-        if !kept.insert(key.clone()) {
-            outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
-            continue;
-        }
-        if owners.contains_key(&key) {
-            outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
-            continue;
-        }
-        let hash = hash_of(&e.entity);
-        let uid = match stored.get(&key) {
-            Some(s) if s.hash == hash && !s.orphan && !invalid.contains_key(&key) => {
-                if s.has_errors {
-                    cleared.push(s.uid.clone());
+}
+
+impl Stored<'_> {
+    /// Brings the stored entities of `scope` in line with `emitted`, in one
+    /// transaction, then the index. `false` (nothing written) when a scoped pass
+    /// finds a stored Location entity among its entities: the caller then
+    /// processes it all.
+    async fn store(
+        &self,
+        scope: Scope<'_>,
+        emitted: Vec<Emitted>,
+        failed: &HashMap<String, String>,
+        unsure_sources: &HashSet<String>,
+        invalid: &HashMap<String, Vec<String>>,
+        outcome: &mut ProcessOutcome,
+    ) -> anyhow::Result<bool> {
+        let Stored { db, index, location, orphans } = *self;
+        let mut tx = db.pool.begin().await?;
+        changes::lock_writers(&mut tx, db.backend).await?;
+        let states = match scope {
+            Scope::Location => entities::states_of_location(&mut *tx, &location.id).await?,
+            Scope::Sources(sources) => {
+                let states = entities::states_of_sources(&mut tx, &location.id, sources).await?;
+                if states.iter().any(|s| s.entity_ref.starts_with("location:")) {
+                    return Ok(false);
                 }
+                states
+            }
+        };
+        let stored: HashMap<String, StoredState> = states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
+        let unknown: Vec<String> =
+            emitted.iter().map(|e| e.entity.entity_ref().to_string()).filter(|r| !stored.contains_key(r)).collect();
+        let owners = entities::owners_of(&mut tx, &unknown).await?;
+        if matches!(scope, Scope::Sources(_)) && owners.values().any(|owner| *owner == location.id) {
+            // An entity moved between files of this location: only a whole pass sees both.
+            return Ok(false);
+        }
+        let mut kept: HashSet<String> = HashSet::new();
+        let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
+        let mut replaced: Vec<String> = Vec::new();
+        let mut cleared: Vec<String> = Vec::new();
+        for e in emitted {
+            let key = e.entity.entity_ref().to_string();
+            if !kept.insert(key.clone()) {
+                outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
             }
-            Some(s) => {
-                replaced.push(s.uid.clone());
-                s.uid.clone()
+            if owners.contains_key(&key) {
+                outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
+                continue;
             }
-            // Time-ordered uids: new rows land at the end of every uid index.
-            None => uuid::Uuid::now_v7().to_string(),
-        };
-        to_write.push((uid, e, hash));
-    }
-    let started = std::time::Instant::now();
-    outcome.written = to_write.len();
-    entities::delete_many(&mut tx, &replaced).await?;
-    write_in_chunks(&mut tx, to_write, &location.id).await?;
-    entities::clear_errors_many(&mut tx, &cleared).await?;
-    tracing::debug!(entities = outcome.written, write_time = ?started.elapsed(), "entities written");
-    for (key, state) in &stored {
-        if kept.contains(key) {
-            continue;
-        }
-        if let Some(errors) = invalid.get(key) {
-            entities::set_errors(&mut *tx, &state.uid, errors).await?;
-        } else if let Some(message) = failed.get(&state.source) {
-            entities::set_errors(&mut *tx, &state.uid, std::slice::from_ref(message)).await?;
-        } else if unsure_sources.contains(&state.source) {
-            let message = format!("{}: the file has documents that could not be read; the last good version is kept", state.source);
-            entities::set_errors(&mut *tx, &state.uid, &[message]).await?;
-        } else {
-            outcome.orphaned += 1;
-            match orphans {
-                OrphanStrategy::Delete => {
-                    entities::delete(&mut tx, &state.uid).await?;
+            let hash = hash_of(&e.entity);
+            let uid = match stored.get(&key) {
+                Some(s) if s.hash == hash && !s.orphan && !invalid.contains_key(&key) => {
+                    if s.has_errors {
+                        cleared.push(s.uid.clone());
+                    }
+                    continue;
                 }
-                OrphanStrategy::Keep => entities::set_orphan(&mut *tx, &state.uid).await?,
+                Some(s) => {
+                    replaced.push(s.uid.clone());
+                    s.uid.clone()
+                }
+                // Time-ordered uids: new rows land at the end of every uid index.
+                None => uuid::Uuid::now_v7().to_string(),
+            };
+            to_write.push((uid, e, hash));
+        }
+        let started = std::time::Instant::now();
+        outcome.written = to_write.len();
+        let mut touched: Vec<String> = to_write.iter().map(|(uid, _, _)| uid.clone()).collect();
+        entities::delete_many(&mut tx, &replaced).await?;
+        let upserts = write_in_chunks(&mut tx, to_write, &location.id).await?;
+        entities::clear_errors_many(&mut tx, &cleared).await?;
+        tracing::debug!(entities = outcome.written, write_time = ?started.elapsed(), "entities written");
+        for (key, state) in &stored {
+            if kept.contains(key) {
+                continue;
+            }
+            if let Some(errors) = invalid.get(key) {
+                entities::set_errors(&mut *tx, &state.uid, errors).await?;
+            } else if let Some(message) = failed.get(&state.source) {
+                entities::set_errors(&mut *tx, &state.uid, std::slice::from_ref(message)).await?;
+            } else if unsure_sources.contains(&state.source) {
+                let message = format!("{}: the file has documents that could not be read; the last good version is kept", state.source);
+                entities::set_errors(&mut *tx, &state.uid, &[message]).await?;
+            } else {
+                outcome.orphaned += 1;
+                match orphans {
+                    OrphanStrategy::Delete => {
+                        entities::delete(&mut tx, &state.uid).await?;
+                        touched.push(state.uid.clone());
+                    }
+                    OrphanStrategy::Keep => entities::set_orphan(&mut *tx, &state.uid).await?,
+                }
             }
         }
+        let range = changes::record(&mut tx, &touched).await?;
+        tx.commit().await?;
+        index.sync(db, Some(LocalChanges { range, upserts })).await?;
+        Ok(true)
     }
-    tx.commit().await?;
-    Ok(true)
 }

@@ -11,7 +11,8 @@ use tokio::sync::watch;
 
 use super::process::{Collected, KindRule, OrphanStrategy, ProcessOutcome, collect, process_files, process_location};
 use super::reader::{FileStamp, Reader, stamp};
-use crate::store::Db;
+use crate::search::{LocalChanges, SearchIndex};
+use crate::store::{Db, changes};
 use crate::store::locations::{self, LocationRow, ORIGIN_API};
 
 /// How the catalog treats locations and their entities.
@@ -47,6 +48,8 @@ const REANALYZE_AFTER: usize = 5_000;
 pub struct Catalog {
     /// The database.
     pub db: Db,
+    /// The in-memory index every query and relation lookup reads.
+    pub index: SearchIndex,
     reader: Arc<dyn Reader>,
     settings: CatalogSettings,
     /// Local files each location read last time, with their modification stamps.
@@ -64,10 +67,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// A catalog over `db`, reading through `reader`.
-    pub fn new(db: Db, reader: Arc<dyn Reader>, settings: CatalogSettings) -> Arc<Catalog> {
-        Arc::new(Catalog {
+    /// A catalog over `db`, reading through `reader`, with its index loaded
+    /// from what is stored.
+    pub async fn open(db: Db, reader: Arc<dyn Reader>, settings: CatalogSettings) -> anyhow::Result<Arc<Catalog>> {
+        let index = SearchIndex::new();
+        index.load(&db).await?;
+        Ok(Arc::new(Catalog {
             db,
+            index,
             reader,
             settings,
             watched: Mutex::new(HashMap::new()),
@@ -76,7 +83,7 @@ impl Catalog {
             ready: AtomicBool::new(false),
             metrics: OnceLock::new(),
             last_full_pass: Mutex::new(None),
-        })
+        }))
     }
 
     /// Reads one location into the database.
@@ -84,7 +91,7 @@ impl Catalog {
         let _guard = self.processing.lock().await;
         let rule = self.settings.rule_for(location);
         let started = std::time::Instant::now();
-        let outcome = process_location(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans).await;
+        let outcome = process_location(&self.db, &self.index, self.reader.as_ref(), location, rule, self.settings.orphans).await;
         if let Some(metrics) = self.metrics.get() {
             metrics.record_processing(started.elapsed(), outcome.as_ref().map_or(1, |o| o.errors.len()));
         }
@@ -113,7 +120,7 @@ impl Catalog {
         if self.db.backend != crate::store::Backend::Postgres {
             return;
         }
-        if let Err(e) = sqlx::query("ANALYZE entities, relations, search").execute(&self.db.pool).await {
+        if let Err(e) = sqlx::query("ANALYZE entities, catalog_changes").execute(&self.db.pool).await {
             tracing::warn!("cannot refresh the table statistics: {e}");
         }
     }
@@ -166,16 +173,56 @@ impl Catalog {
     pub async fn remove_location(&self, location_id: &str) -> anyhow::Result<()> {
         let _guard = self.processing.lock().await;
         let mut tx = self.db.pool.begin().await?;
-        for row in crate::store::entities::states_of_location(&mut *tx, location_id).await? {
-            crate::store::entities::delete(&mut tx, &row.uid).await?;
-        }
+        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let uids: Vec<String> =
+            crate::store::entities::states_of_location(&mut *tx, location_id).await?.into_iter().map(|s| s.uid).collect();
+        crate::store::entities::delete_many(&mut tx, &uids).await?;
         locations::delete(&mut *tx, location_id).await?;
+        let range = changes::record(&mut tx, &uids).await?;
         tx.commit().await?;
         if let Ok(mut watched) = self.watched.lock() {
             watched.remove(location_id);
         }
+        self.index.sync(&self.db, Some(LocalChanges { range, upserts: Default::default() })).await?;
         self.notify_changed();
         Ok(())
+    }
+
+    /// Deletes one entity (`DELETE /entities/by-uid`); `false` when there was none.
+    pub async fn delete_entity(&self, uid: &str) -> anyhow::Result<bool> {
+        let mut tx = self.db.pool.begin().await?;
+        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let existed = crate::store::entities::delete(&mut tx, uid).await?;
+        let range = changes::record(&mut tx, &[uid.to_owned()]).await?;
+        tx.commit().await?;
+        self.index.sync(&self.db, Some(LocalChanges { range, upserts: Default::default() })).await?;
+        if existed {
+            self.notify_changed();
+        }
+        Ok(existed)
+    }
+
+    /// Follows other servers' writes (several replicas on one PostgreSQL
+    /// database) until `shutdown` turns true: the index reads new change
+    /// rows every second, and old rows are trimmed now and then.
+    pub async fn follow_other_writers(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut poll = tokio::time::interval(Duration::from_secs(1));
+        let mut trim = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = poll.tick() => match self.index.sync(&self.db, None).await {
+                    Ok(0) => {}
+                    Ok(_) => self.notify_changed(),
+                    Err(e) => tracing::warn!("cannot follow the catalog's changes: {e:#}"),
+                },
+                _ = trim.tick() => {
+                    if let Err(e) = changes::trim(&self.db.pool).await {
+                        tracing::warn!("cannot trim the catalog's change log: {e}");
+                    }
+                }
+            }
+        }
     }
 
     fn forget(&self, location_id: &str) {
@@ -205,7 +252,7 @@ impl Catalog {
             let _guard = self.processing.lock().await;
             let rule = self.settings.rule_for(location);
             let started = std::time::Instant::now();
-            let outcome = process_files(&self.db, self.reader.as_ref(), location, rule, self.settings.orphans, paths).await?;
+            let outcome = process_files(&self.db, &self.index, self.reader.as_ref(), location, rule, self.settings.orphans, paths).await?;
             if let (Some(outcome), Some(metrics)) = (&outcome, self.metrics.get()) {
                 metrics.record_processing(started.elapsed(), outcome.errors.len());
             }

@@ -1,13 +1,15 @@
-//! The `entities`, `relations` and `search` tables: writing processed
-//! entities and reading them back in Backstage's JSON shape.
+//! The `entities` table: writing processed entities, reading them back in
+//! Backstage's JSON shape, and what the search index is built from.
 
 use std::collections::HashMap;
 
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use portolan_catalog::{EntityRef, Relation};
 use serde_json::{Value, json};
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, AnyPool, Executor, Row};
 
-use super::search_rows::{search_rows_with_originals, search_text};
+use crate::search::IndexedEntity;
 
 /// The current time as RFC 3339 text (stored as TEXT on both engines).
 pub fn now() -> String {
@@ -147,24 +149,24 @@ pub struct EntityWrite<'a> {
     pub relations: &'a [Relation],
 }
 
-/// The rows one entity adds to `entities`, `relations` and `search`, built
-/// ahead of the transaction (it is the CPU-heavy part of a write).
+/// The row one entity adds to `entities` and its index entry, built ahead
+/// of the transaction (it is the CPU-heavy part of a write).
 #[derive(Debug, Clone)]
 pub struct PreparedEntity {
     /// Its uid.
     pub uid: String,
     entity: Vec<Option<String>>,
-    relations: Vec<Vec<Option<String>>>,
-    search: Vec<Vec<Option<String>>>,
+    /// What the search index holds of it, handed over after the commit.
+    pub indexed: IndexedEntity,
 }
 
 const ENTITY_INSERT_COLUMNS: &[&str] = &[
-    "uid", "entity_ref", "kind", "namespace", "name", "location_id", "source", "parent_ref", "etag", "hash", "body", "search_text",
+    "uid", "entity_ref", "kind", "namespace", "name", "location_id", "source", "parent_ref", "etag", "hash", "body", "relations",
     "updated_at",
 ];
 
-/// Builds the rows of an entity write: a fresh etag, the body with it, both
-/// directions of every relation, and the search rows.
+/// Builds the row of an entity write: a fresh etag, the body with it, the
+/// outgoing relations, and its search index entry.
 pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
     let etag = uuid::Uuid::new_v4().simple().to_string();
     let mut body = e.body.clone();
@@ -173,17 +175,10 @@ pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
     }
     let uid = e.uid.to_owned();
     let me = e.entity_ref.to_string();
-    let mut relations = Vec::with_capacity(e.relations.len() * 2);
-    for r in e.relations {
-        let target = r.target_ref.to_string();
-        relations.push(vec![Some(uid.clone()), Some(me.clone()), Some(r.relation_type.as_str().to_owned()), Some(target.clone())]);
-        relations.push(vec![Some(uid.clone()), Some(target), Some(r.relation_type.inverse().as_str().to_owned()), Some(me.clone())]);
-    }
-    let pairs: Vec<(&str, String)> = e.relations.iter().map(|r| (r.relation_type.as_str(), r.target_ref.to_string())).collect();
-    let search = search_rows_with_originals(&body, &pairs)
-        .into_iter()
-        .map(|r| vec![Some(uid.clone()), Some(r.key), r.value, r.original_value])
-        .collect();
+    let relations: Vec<(portolan_catalog::RelationType, String)> =
+        e.relations.iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
+    let relations_json = Value::Array(relations.iter().map(|(t, target)| json!([t.as_str(), target])).collect()).to_string();
+    let indexed = IndexedEntity::new(&uid, &me, &body, relations);
     let entity = vec![
         Some(uid.clone()),
         Some(me),
@@ -196,47 +191,28 @@ pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
         Some(etag),
         Some(e.hash.to_owned()),
         Some(body.to_string()),
-        Some(search_text(&body)),
+        Some(relations_json),
         Some(now.to_owned()),
     ];
-    PreparedEntity { uid, entity, relations, search }
+    PreparedEntity { uid, entity, indexed }
 }
 
 /// Inserts prepared entities with multi-row statements (their uids must not be stored).
-/// Search rows go in sorted by key and value, so the index on them is
-/// written in order rather than at random places.
 pub async fn insert_prepared(conn: &mut sqlx::AnyConnection, items: &[PreparedEntity]) -> Result<(), sqlx::Error> {
     let entity_rows: Vec<&[Option<String>]> = items.iter().map(|p| p.entity.as_slice()).collect();
-    insert_rows(conn, "entities", ENTITY_INSERT_COLUMNS, &entity_rows).await?;
-    let relation_rows: Vec<&[Option<String>]> = items.iter().flat_map(|p| p.relations.iter().map(Vec::as_slice)).collect();
-    insert_rows(conn, "relations", &["origin_uid", "source_ref", "type", "target_ref"], &relation_rows).await?;
-    let mut search_rows: Vec<&[Option<String>]> = items.iter().flat_map(|p| p.search.iter().map(Vec::as_slice)).collect();
-    search_rows.sort_unstable_by(|a, b| (a.get(1), a.get(2)).cmp(&(b.get(1), b.get(2))));
-    insert_rows(conn, "search", &["uid", "key", "value", "original_value"], &search_rows).await
+    insert_rows(conn, "entities", ENTITY_INSERT_COLUMNS, &entity_rows).await
 }
 
-/// Writes (insert or replace) one entity with its relations and search rows.
-pub async fn write(conn: &mut sqlx::AnyConnection, e: &EntityWrite<'_>) -> Result<(), sqlx::Error> {
-    delete_many(conn, &[e.uid.to_owned()]).await?;
-    insert_prepared(conn, &[prepare(e, &now())]).await
-}
-
-/// Deletes entities with their relations and search rows, in chunks.
+/// Deletes entities, in chunks.
 pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
     for chunk in uids.chunks(1000) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let list = placeholders.join(", ");
-        for sql in [
-            format!("DELETE FROM relations WHERE origin_uid IN ({list})"),
-            format!("DELETE FROM search WHERE uid IN ({list})"),
-            format!("DELETE FROM entities WHERE uid IN ({list})"),
-        ] {
-            let mut query = sqlx::query(&sql);
-            for uid in chunk {
-                query = query.bind(uid.as_str());
-            }
-            query.execute(&mut *conn).await?;
+        let sql = format!("DELETE FROM entities WHERE uid IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid.as_str());
         }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -326,7 +302,7 @@ pub async fn set_orphan<'c>(ex: impl Executor<'c, Database = Any>, uid: &str) ->
     Ok(())
 }
 
-/// Deletes an entity with its relations and search rows.
+/// Deletes an entity.
 pub async fn delete(conn: &mut sqlx::AnyConnection, uid: &str) -> Result<bool, sqlx::Error> {
     let existed = by_uid(&mut *conn, uid).await?.is_some();
     delete_many(conn, &[uid.to_owned()]).await?;
@@ -387,27 +363,50 @@ pub async fn by_uid<'c>(ex: impl Executor<'c, Database = Any>, uid: &str) -> Res
     row.as_ref().map(entity_row).transpose()
 }
 
-/// Relations of each of `refs` (as source), in one query.
-pub async fn relations_of<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    refs: &[&str],
-) -> Result<HashMap<String, Vec<(String, String)>>, sqlx::Error> {
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    if refs.is_empty() {
-        return Ok(out);
-    }
-    let placeholders: Vec<String> = (1..=refs.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref IN ({}) ORDER BY source_ref, type, target_ref",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for r in refs {
-        query = query.bind(*r);
-    }
-    for row in query.fetch_all(ex).await? {
-        let source: String = row.try_get("source_ref")?;
-        out.entry(source).or_default().push((row.try_get("type")?, row.try_get("target_ref")?));
+/// What the search index is built from: an entity's uid, reference, body
+/// and outgoing relations as stored.
+#[derive(Debug, Clone)]
+pub struct IndexSource {
+    /// uid.
+    pub uid: String,
+    /// Canonical reference.
+    pub entity_ref: String,
+    /// Entity JSON text.
+    pub body: String,
+    /// `[[type, target ref], ...]` JSON text.
+    pub relations: String,
+}
+
+fn index_source(row: &sqlx::any::AnyRow) -> Result<IndexSource, sqlx::Error> {
+    Ok(IndexSource {
+        uid: row.try_get("uid")?,
+        entity_ref: row.try_get("entity_ref")?,
+        body: row.try_get("body")?,
+        relations: row.try_get("relations")?,
+    })
+}
+
+/// Every stored entity's [`IndexSource`], streamed.
+pub fn index_sources(pool: &AnyPool) -> BoxStream<'_, Result<IndexSource, sqlx::Error>> {
+    sqlx::query("SELECT uid, entity_ref, body, relations FROM entities")
+        .fetch(pool)
+        .map(|row| row.and_then(|r| index_source(&r)))
+        .boxed()
+}
+
+/// The [`IndexSource`]s of these uids (those still stored).
+pub async fn index_sources_of(pool: &AnyPool, uids: &[String]) -> Result<Vec<IndexSource>, sqlx::Error> {
+    let mut out = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(1000) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT uid, entity_ref, body, relations FROM entities WHERE uid IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid.as_str());
+        }
+        for row in query.fetch_all(pool).await? {
+            out.push(index_source(&row)?);
+        }
     }
     Ok(out)
 }

@@ -30,85 +30,21 @@ impl std::fmt::Debug for LivePortal {
     }
 }
 
-/// `text` as a canonical reference with Backstage's defaults for the field
-/// (kind, the entity's namespace); kept as written when it is not a reference.
-fn canonical_ref(text: &str, kind: &str, namespace: &str) -> String {
-    let defaults = portolan_catalog::RefDefaults { kind: Some(kind), namespace: Some(namespace) };
-    EntityRef::parse(text, defaults).map_or_else(|_| text.to_owned(), |r| r.to_string())
-}
-
-/// Just the fields the index needs, read from a stored body without
-/// building the rest of the entity (the start-up path reads every entity).
-#[derive(serde::Deserialize)]
-struct ListFields {
-    kind: String,
-    metadata: ListMetadata,
-    #[serde(default)]
-    spec: ListSpec,
-}
-
-#[derive(serde::Deserialize)]
-struct ListMetadata {
-    name: String,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ListSpec {
-    #[serde(default)]
-    owner: Option<Value>,
-    #[serde(default, rename = "type")]
-    spec_type: Option<Value>,
-    #[serde(default)]
-    lifecycle: Option<Value>,
-    #[serde(default)]
-    system: Option<Value>,
-}
-
-impl ListFields {
-    fn into_summary(self) -> EntitySummary {
-        let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
-        let namespace = self.metadata.namespace.unwrap_or_else(|| portolan_catalog::entity_ref::DEFAULT_NAMESPACE.to_owned());
-        let canonical = |v: Option<Value>, kind: &str| text(v).map(|t| canonical_ref(&t, kind, &namespace));
-        EntitySummary {
-            owner: canonical(self.spec.owner, "group"),
-            system: canonical(self.spec.system, "system"),
-            spec_type: text(self.spec.spec_type),
-            lifecycle: text(self.spec.lifecycle),
-            kind: self.kind,
-            name: self.metadata.name,
-            title: self.metadata.title,
-            description: self.metadata.description,
-            tags: self.metadata.tags,
-            namespace,
-        }
-    }
-}
-
-/// The list fields of an entity. Owner and system are canonical references
-/// (`group:default/team-a`), so facets group `team-a` and `group:team-a` together.
+/// The list fields of an entity (see [`crate::search::summary_of`], the one
+/// mapping from an entity to its summary).
 pub fn summary(e: &Entity) -> EntitySummary {
-    let spec = |field: &str| e.spec_str(field).map(str::to_owned);
-    let canonical = |field: &str, kind: &str| e.spec_str(field).map(|t| canonical_ref(t, kind, &e.metadata.namespace));
-    EntitySummary {
+    serde_json::to_value(e).ok().and_then(|v| crate::search::summary_of(&v)).unwrap_or_else(|| EntitySummary {
         kind: e.kind.clone(),
         namespace: e.metadata.namespace.clone(),
         name: e.metadata.name.clone(),
-        title: e.metadata.title.clone(),
-        description: e.metadata.description.clone(),
-        owner: canonical("owner", "group"),
-        spec_type: spec("type"),
-        lifecycle: spec("lifecycle"),
-        system: canonical("system", "system"),
-        tags: e.metadata.tags.clone(),
-    }
+        title: None,
+        description: None,
+        owner: None,
+        spec_type: None,
+        lifecycle: None,
+        system: None,
+        tags: Vec::new(),
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> DataError {
@@ -122,17 +58,10 @@ impl LivePortal {
         LivePortal { catalog, index: Arc::default() }
     }
 
-    /// Rebuilds the index from the entities now stored.
+    /// Rebuilds the explorer's snapshot from the catalog's search index.
     pub async fn reload(&self) -> anyhow::Result<()> {
-        let rows = sqlx::query("SELECT body FROM entities").fetch_all(&self.catalog.db.pool).await?;
-        let bodies: Vec<String> = rows.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "body").ok()).collect();
-        let index = tokio::task::spawn_blocking(move || {
-            use rayon::prelude::*;
-            let summaries: Vec<EntitySummary> =
-                bodies.par_iter().filter_map(|b| serde_json::from_str::<ListFields>(b).ok()).map(ListFields::into_summary).collect();
-            CatalogIndex::new(summaries)
-        })
-        .await?;
+        let summaries = self.catalog.index.summaries();
+        let index = tokio::task::spawn_blocking(move || CatalogIndex::new(summaries)).await?;
         if let Ok(mut current) = self.index.write() {
             *current = Arc::new(index);
         }
@@ -177,9 +106,9 @@ impl LivePortal {
         let entities = rows
             .iter()
             .filter_map(|r| sqlx::Row::try_get::<String, _>(r, "body").ok())
-            .filter_map(|b| serde_json::from_str::<Entity>(&b).ok())
-            .filter(|e| !is_generated_location(e))
-            .map(|e| summary(&e))
+            .filter_map(|b| serde_json::from_str::<Value>(&b).ok())
+            .filter_map(|b| crate::search::summary_of(&b))
+            .filter(|e| !(e.kind.eq_ignore_ascii_case("location") && e.name.starts_with("generated-")))
             .collect();
         Ok(LocationDetail { location: Self::location_view(row), entities })
     }
@@ -246,20 +175,14 @@ impl PortalData for LivePortal {
         let Ok(entity) = serde_json::from_str::<Entity>(&row.body) else {
             return Err(internal(format!("stored entity {entity_ref} is not valid JSON")));
         };
-        let relations = entities::relations_of(pool, &[entity_ref.as_str()]).await.map_err(internal)?;
         let index = self.current();
-        let relations = relations
-            .get(&entity_ref)
-            .map(|rs| {
-                rs.iter()
-                    .map(|(relation, target)| RelationView {
-                        relation: relation.clone(),
-                        target_ref: target.clone(),
-                        target: index.get(target).cloned(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let relations = self
+            .catalog
+            .index
+            .relations_of(&entity_ref)
+            .into_iter()
+            .map(|(relation, target)| RelationView { target: index.get(&target).cloned(), relation, target_ref: target })
+            .collect();
         let location = locations::get(pool, &row.location_id).await.map_err(internal)?;
         let errors = row.errors.as_deref().and_then(|e| serde_json::from_str::<Vec<String>>(e).ok()).unwrap_or_default();
         let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);

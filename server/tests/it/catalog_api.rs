@@ -32,7 +32,7 @@ async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (St
 
 async fn example_app(t: &TestDb) -> (Router, Arc<Catalog>) {
     let settings = CatalogSettings { registered_rule: KindRule(None), ..CatalogSettings::default() };
-    let catalog = Catalog::new(t.db.clone(), Arc::new(FileReader), settings);
+    let catalog = Catalog::open(t.db.clone(), Arc::new(FileReader), settings).await.expect("catalog");
     let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
     catalog.process_all().await.expect("process");
@@ -221,7 +221,7 @@ async fn every_realworld_file_ingests() {
     }
     let _ = NoResolver;
     for t in TestDb::all().await {
-        let catalog = Catalog::new(t.db.clone(), Arc::new(FileReader), CatalogSettings::default());
+        let catalog = Catalog::open(t.db.clone(), Arc::new(FileReader), CatalogSettings::default()).await.expect("catalog");
         for f in &files {
             locations::insert(&t.db.pool, "file", &f.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
         }

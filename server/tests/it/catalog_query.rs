@@ -1,79 +1,18 @@
-//! The catalog query language against real databases: entities, their
-//! search rows and relations are written to SQLite (always) and PostgreSQL
-//! (when reachable), and the generated SQL must select exactly the entities
-//! Backstage would. Also parsing, cursors, `fields`, `search_rows` and the
-//! error envelope.
+//! The catalog query language against the search index: the fixture
+//! entities are indexed from their JSON and relations, and every filter,
+//! predicate, full-text search, order and cursor walk must select exactly
+//! the entities Backstage would. Also parsing, cursors, `fields`, the
+//! search rows and the error envelope.
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use portolan::api::catalog::query::*;
 use portolan::error::{ApiJson, ApiQuery, AppError, error_envelope};
-use portolan::store::search_rows::{search_rows, search_text};
+use portolan::search::rows::{search_rows, search_text};
+use portolan::search::{IndexedEntity, SearchIndex};
+use portolan_catalog::RelationType;
 use serde_json::{Value, json};
-use sqlx::AnyPool;
-use sqlx::any::AnyPoolOptions;
 use tower::ServiceExt;
-
-const SQLITE_SCHEMA: &str = include_str!("../../../migrations/sqlite/0001_catalog.sql");
-const POSTGRES_SCHEMA: &str = include_str!("../../../migrations/postgres/0001_catalog.sql");
-const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A database with the catalog tables and the fixture entities.
-struct Db {
-    name: &'static str,
-    pool: AnyPool,
-    /// For PostgreSQL: the admin pool and the schema to drop afterwards.
-    cleanup: Option<(AnyPool, String)>,
-}
-
-async fn sqlite() -> Db {
-    sqlx::any::install_default_drivers();
-    let pool = AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.expect("sqlite");
-    sqlx::raw_sql(SQLITE_SCHEMA).execute(&pool).await.expect("sqlite schema");
-    fill(&pool).await;
-    Db { name: "sqlite", pool, cleanup: None }
-}
-
-async fn postgres() -> Option<Db> {
-    sqlx::any::install_default_drivers();
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(std::time::Duration::from_secs(3))
-        .connect(POSTGRES_URL)
-        .await;
-    let admin = match admin {
-        Ok(admin) => admin,
-        Err(err) => {
-            eprintln!("SKIPPED: PostgreSQL not reachable at {POSTGRES_URL}: {err}");
-            assert!(
-                std::env::var("PORTOLAN_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "PostgreSQL is required (PORTOLAN_REQUIRE_TOOLS=1) but not reachable: {err}"
-            );
-            return None;
-        }
-    };
-    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
-    let search_path = schema.clone();
-    let pool = AnyPoolOptions::new()
-        .max_connections(2)
-        .after_connect(move |conn, _| {
-            let sql = format!("SET search_path TO {search_path}");
-            Box::pin(async move { sqlx::query(&sql).execute(conn).await.map(|_| ()) })
-        })
-        .connect(POSTGRES_URL)
-        .await
-        .expect("postgres pool");
-    sqlx::raw_sql(POSTGRES_SCHEMA).execute(&pool).await.expect("postgres schema");
-    fill(&pool).await;
-    Some(Db { name: "postgres", pool, cleanup: Some((admin, schema)) })
-}
-
-async fn databases() -> Vec<Db> {
-    let mut dbs = vec![sqlite().await];
-    dbs.extend(postgres().await);
-    dbs
-}
 
 /// An entity's uid, body and outgoing `(type, target)` relations.
 type Fixture = (&'static str, Value, Vec<(&'static str, &'static str)>);
@@ -107,36 +46,28 @@ fn fixtures() -> Vec<Fixture> {
     ]
 }
 
-async fn fill(pool: &AnyPool) {
-    for (uid, mut entity, relations) in fixtures() {
-        entity["metadata"]["uid"] = json!(uid);
-        let kind = entity["kind"].as_str().unwrap_or_default().to_lowercase();
-        let namespace = entity["metadata"]["namespace"].as_str().unwrap_or("default").to_lowercase();
-        let name = entity["metadata"]["name"].as_str().unwrap_or_default().to_lowercase();
-        let entity_ref = format!("{kind}:{namespace}/{name}");
-        sqlx::query(
-            "INSERT INTO entities (uid, entity_ref, kind, namespace, name, location_id, source, etag, hash, body, search_text, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'loc', 'file:/x', 'etag', 'hash', $6, $7, 'now')",
-        )
-        .bind(uid).bind(&entity_ref).bind(kind).bind(namespace).bind(name)
-        .bind(entity.to_string()).bind(search_text(&entity))
-        .execute(pool).await.expect("insert entity");
-        for (key, value) in search_rows(&entity, &relations) {
-            sqlx::query("INSERT INTO search (uid, key, value) VALUES ($1, $2, $3)")
-                .bind(uid).bind(key).bind(value).execute(pool).await.expect("insert search row");
-        }
-        for (ty, target) in &relations {
-            sqlx::query("INSERT INTO relations (origin_uid, source_ref, type, target_ref) VALUES ($1, $2, $3, $4)")
-                .bind(uid).bind(&entity_ref).bind(*ty).bind(*target).execute(pool).await.expect("insert relation");
-        }
-    }
+/// The fixture entities, indexed.
+fn index() -> SearchIndex {
+    let index = SearchIndex::new();
+    let entities = fixtures()
+        .into_iter()
+        .map(|(uid, mut entity, relations)| {
+            entity["metadata"]["uid"] = json!(uid);
+            let kind = entity["kind"].as_str().unwrap_or_default().to_lowercase();
+            let namespace = entity["metadata"]["namespace"].as_str().unwrap_or("default").to_lowercase();
+            let name = entity["metadata"]["name"].as_str().unwrap_or_default().to_lowercase();
+            let relations =
+                relations.iter().map(|(t, target)| (RelationType::from_name(t).expect("relation type"), target.to_string())).collect();
+            IndexedEntity::new(uid, &format!("{kind}:{namespace}/{name}"), &entity, relations)
+        })
+        .collect();
+    index.apply(entities, &[]);
+    index
 }
 
-/// The names (entity ref without kind prefix noise) of every entity `query` selects, in order.
-async fn run(pool: &AnyPool, query: &EntityQuery) -> Vec<String> {
-    let sql = query.page_sql(None, Direction::Next, 1000, 0);
-    let rows = sql.query().fetch_all(pool).await.unwrap_or_else(|e| panic!("{e}: {}", sql.sql));
-    rows.iter().map(|r| PageRow::from_row(r, query.order.len()).expect("row").entity_ref).collect()
+/// The refs of every entity `query` selects, in order.
+fn run(index: &SearchIndex, query: &EntityQuery) -> Vec<String> {
+    index.page(query, None, Direction::Next, 1000, 0).into_iter().map(|r| r.entity_ref).collect()
 }
 
 fn refs(names: &[&str]) -> Vec<String> {
@@ -147,14 +78,14 @@ fn params(pairs: &[(&str, &str)]) -> QueryParams {
     QueryParams(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
-async fn filtered(pool: &AnyPool, filters: &[&str]) -> Vec<String> {
+fn filtered(index: &SearchIndex, filters: &[&str]) -> Vec<String> {
     let filter = EntityFilter::parse(filters.iter().copied()).expect("filter").map(|f| f.to_predicate());
-    run(pool, &EntityQuery { filter, ..Default::default() }).await
+    run(index, &EntityQuery { filter, ..Default::default() })
 }
 
-async fn predicate(pool: &AnyPool, query: Value) -> Vec<String> {
+fn predicate(index: &SearchIndex, query: Value) -> Vec<String> {
     let filter = Some(Predicate::from_json(&query).expect("predicate"));
-    run(pool, &EntityQuery { filter, ..Default::default() }).await
+    run(index, &EntityQuery { filter, ..Default::default() })
 }
 
 const PAYMENTS: &str = "component:default/payments";
@@ -165,73 +96,61 @@ const TEAM_A: &str = "group:default/team-a";
 const TEAM_B: &str = "group:default/team-b";
 const LEGACY: &str = "component:other/legacy-billing";
 
-async fn check_filters(db: &Db) {
-    let p = &db.pool;
-    assert_eq!(filtered(p, &["kind=component"]).await, refs(&[PAYMENTS, TRIPS, WEB, LEGACY]), "{}", db.name);
-    assert_eq!(filtered(p, &["kind=api", "kind=group"]).await, refs(&[API, TEAM_A, TEAM_B]));
-    assert_eq!(filtered(p, &["kind=api,kind=group"]).await, refs(&[API, TEAM_A, TEAM_B]));
-    assert_eq!(filtered(p, &["kind=component,spec.lifecycle=production"]).await, refs(&[PAYMENTS, WEB]));
-    assert_eq!(filtered(p, &["metadata.annotations.backstage.io/techdocs-ref"]).await, refs(&[PAYMENTS]));
-    assert_eq!(filtered(p, &["metadata.tags.java"]).await, refs(&[PAYMENTS, LEGACY]));
-    assert_eq!(filtered(p, &["metadata.tags=java"]).await, refs(&[PAYMENTS, LEGACY]));
-    assert_eq!(filtered(p, &["relations.ownedby=group:default/team-a"]).await, refs(&[PAYMENTS, WEB, API]));
-    assert_eq!(filtered(p, &["Relations.OwnedBy=Group:Default/Team-A,KIND=Component"]).await, refs(&[PAYMENTS, WEB]));
-    assert_eq!(filtered(p, &["metadata.name=LEGACY-billing"]).await, refs(&[LEGACY]));
-    assert_eq!(filtered(p, &["metadata.namespace=default,spec.type=service"]).await, refs(&[PAYMENTS, TRIPS]));
-    assert_eq!(filtered(p, &["spec.lifecycle="]).await, refs(&[]));
-    assert_eq!(filtered(p, &[""]).await.len(), 7, "an empty filter is no filter");
-    assert_eq!(filtered(p, &["metadata.uid=u3"]).await, refs(&[WEB]));
+fn check_filters(p: &SearchIndex) {
+    assert_eq!(filtered(p, &["kind=component"]), refs(&[PAYMENTS, TRIPS, WEB, LEGACY]));
+    assert_eq!(filtered(p, &["kind=api", "kind=group"]), refs(&[API, TEAM_A, TEAM_B]));
+    assert_eq!(filtered(p, &["kind=api,kind=group"]), refs(&[API, TEAM_A, TEAM_B]));
+    assert_eq!(filtered(p, &["kind=component,spec.lifecycle=production"]), refs(&[PAYMENTS, WEB]));
+    assert_eq!(filtered(p, &["metadata.annotations.backstage.io/techdocs-ref"]), refs(&[PAYMENTS]));
+    assert_eq!(filtered(p, &["metadata.tags.java"]), refs(&[PAYMENTS, LEGACY]));
+    assert_eq!(filtered(p, &["metadata.tags=java"]), refs(&[PAYMENTS, LEGACY]));
+    assert_eq!(filtered(p, &["relations.ownedby=group:default/team-a"]), refs(&[PAYMENTS, WEB, API]));
+    assert_eq!(filtered(p, &["Relations.OwnedBy=Group:Default/Team-A,KIND=Component"]), refs(&[PAYMENTS, WEB]));
+    assert_eq!(filtered(p, &["metadata.name=LEGACY-billing"]), refs(&[LEGACY]));
+    assert_eq!(filtered(p, &["metadata.namespace=default,spec.type=service"]), refs(&[PAYMENTS, TRIPS]));
+    assert_eq!(filtered(p, &["spec.lifecycle="]), refs(&[]));
+    assert_eq!(filtered(p, &[""]).len(), 7, "an empty filter is no filter");
+    assert_eq!(filtered(p, &["metadata.uid=u3"]), refs(&[WEB]));
 
-    // The generated expression is plain SQL over `entities e`.
-    let mut q = SqlQuery::new();
-    let filter = EntityFilter::parse(["kind=group"]).expect("parse").expect("some");
-    let condition = filter_sql(&filter.to_predicate(), &mut q);
-    q.sql = format!("SELECT e.body FROM entities e WHERE {condition} ORDER BY e.uid");
-    let bodies: Vec<String> = q.query().fetch_all(p).await.expect("query").iter()
-        .map(|r| sqlx::Row::get::<String, _>(r, "body")).collect();
-    let names: Vec<Value> = bodies.iter().map(|b| serde_json::from_str::<Value>(b).expect("json")["metadata"]["name"].clone()).collect();
-    assert_eq!(names, vec![json!("team-a"), json!("team-b")]);
 }
 
-async fn check_predicates(db: &Db) {
-    let p = &db.pool;
-    assert_eq!(predicate(p, json!({ "$all": [] })).await.len(), 7, "{}", db.name);
-    assert_eq!(predicate(p, json!({ "$any": [] })).await, refs(&[]));
-    assert_eq!(predicate(p, json!({})).await.len(), 7);
-    assert_eq!(predicate(p, json!({ "kind": "Component", "spec.type": "SERVICE" })).await, refs(&[PAYMENTS, TRIPS, LEGACY]));
+fn check_predicates(p: &SearchIndex) {
+    assert_eq!(predicate(p, json!({ "$all": [] })).len(), 7);
+    assert_eq!(predicate(p, json!({ "$any": [] })), refs(&[]));
+    assert_eq!(predicate(p, json!({})).len(), 7);
+    assert_eq!(predicate(p, json!({ "kind": "Component", "spec.type": "SERVICE" })), refs(&[PAYMENTS, TRIPS, LEGACY]));
     assert_eq!(
-        predicate(p, json!({ "$all": [{ "kind": "component" }, { "$not": { "spec.lifecycle": "production" } }] })).await,
+        predicate(p, json!({ "$all": [{ "kind": "component" }, { "$not": { "spec.lifecycle": "production" } }] })),
         refs(&[TRIPS, LEGACY])
     );
-    assert_eq!(predicate(p, json!({ "$any": [{ "kind": "api" }, { "metadata.name": "trips" }] })).await, refs(&[TRIPS, API]));
-    assert_eq!(predicate(p, json!({ "metadata.title": { "$exists": false } })).await, refs(&[TRIPS, TEAM_A, TEAM_B]));
-    assert_eq!(predicate(p, json!({ "metadata.title": { "$exists": true }, "kind": "api" })).await, refs(&[API]));
-    assert_eq!(predicate(p, json!({ "spec.owner": { "$in": ["TEAM-B", "nobody"] } })).await, refs(&[TRIPS, LEGACY]));
-    assert_eq!(predicate(p, json!({ "spec.owner": { "$in": [] } })).await, refs(&[]));
-    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "PAY" } })).await, refs(&[PAYMENTS, API]));
+    assert_eq!(predicate(p, json!({ "$any": [{ "kind": "api" }, { "metadata.name": "trips" }] })), refs(&[TRIPS, API]));
+    assert_eq!(predicate(p, json!({ "metadata.title": { "$exists": false } })), refs(&[TRIPS, TEAM_A, TEAM_B]));
+    assert_eq!(predicate(p, json!({ "metadata.title": { "$exists": true }, "kind": "api" })), refs(&[API]));
+    assert_eq!(predicate(p, json!({ "spec.owner": { "$in": ["TEAM-B", "nobody"] } })), refs(&[TRIPS, LEGACY]));
+    assert_eq!(predicate(p, json!({ "spec.owner": { "$in": [] } })), refs(&[]));
+    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "PAY" } })), refs(&[PAYMENTS, API]));
     // `_` and `%` are literal: `web_` must not match `web-app`.
-    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "web_" } })).await, refs(&[]));
-    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "%" } })).await, refs(&[]));
-    assert_eq!(predicate(p, json!({ "metadata.tags": { "$contains": "Java" } })).await, refs(&[PAYMENTS, LEGACY]));
+    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "web_" } })), refs(&[]));
+    assert_eq!(predicate(p, json!({ "metadata.name": { "$hasPrefix": "%" } })), refs(&[]));
+    assert_eq!(predicate(p, json!({ "metadata.tags": { "$contains": "Java" } })), refs(&[PAYMENTS, LEGACY]));
     let owned_by_a = json!({ "relations": { "$contains": { "type": "ownedBy", "targetRef": "group:default/team-a" } } });
-    assert_eq!(predicate(p, owned_by_a).await, refs(&[PAYMENTS, WEB, API]));
+    assert_eq!(predicate(p, owned_by_a), refs(&[PAYMENTS, WEB, API]));
     let any_to_payments = json!({ "relations": { "$contains": { "targetRef": "component:default/payments" } } });
-    assert_eq!(predicate(p, any_to_payments).await, refs(&[API, TEAM_A]));
-    assert_eq!(predicate(p, json!({ "spec.children": { "$exists": true } })).await, refs(&[]), "empty arrays leave no rows");
+    assert_eq!(predicate(p, any_to_payments), refs(&[API, TEAM_A]));
+    assert_eq!(predicate(p, json!({ "spec.children": { "$exists": true } })), refs(&[]), "empty arrays leave no rows");
 }
 
-async fn check_full_text(db: &Db) {
-    let p = &db.pool;
+fn check_full_text(p: &SearchIndex) {
     let text = |term: &str, fields: &[&str]| EntityQuery {
         full_text: FullTextFilter::new(Some(term), fields.iter().copied()),
         ..Default::default()
     };
-    assert_eq!(run(p, &text(" PAYMENTS ", &[])).await, refs(&[PAYMENTS, API]), "{}", db.name);
-    assert_eq!(run(p, &text("team-b", &["spec.owner"])).await, refs(&[TRIPS, LEGACY]));
-    assert_eq!(run(p, &text("team", &["metadata.name", "spec.type"])).await, refs(&[TEAM_A, TEAM_B]));
-    assert_eq!(run(p, &text("%", &[])).await, refs(&[]));
+    assert_eq!(run(p, &text(" PAYMENTS ", &[])), refs(&[PAYMENTS, API]));
+    assert_eq!(run(p, &text("team-b", &["spec.owner"])), refs(&[TRIPS, LEGACY]));
+    assert_eq!(run(p, &text("team", &["metadata.name", "spec.type"])), refs(&[TEAM_A, TEAM_B]));
+    assert_eq!(run(p, &text("%", &[])), refs(&[]));
     let both = EntityQuery { filter: Some(Predicate::from_json(&json!({"kind": "api"})).expect("p")), ..text("payments", &[]) };
-    assert_eq!(run(p, &both).await, refs(&[API]));
+    assert_eq!(run(p, &both), refs(&[API]));
 }
 
 fn ordered(fields: &[&str]) -> EntityQuery {
@@ -239,63 +158,54 @@ fn ordered(fields: &[&str]) -> EntityQuery {
     EntityQuery { order, ..Default::default() }
 }
 
-async fn check_order_and_pages(db: &Db) {
-    let p = &db.pool;
-    assert_eq!(run(p, &ordered(&[])).await, refs(&[PAYMENTS, TRIPS, WEB, API, TEAM_A, TEAM_B, LEGACY]), "{}", db.name);
+fn check_order_and_pages(p: &SearchIndex) {
+    assert_eq!(run(p, &ordered(&[])), refs(&[PAYMENTS, TRIPS, WEB, API, TEAM_A, TEAM_B, LEGACY]));
     let asc = refs(&[LEGACY, TRIPS, PAYMENTS, WEB, API, TEAM_A, TEAM_B]);
-    assert_eq!(run(p, &ordered(&["spec.lifecycle"])).await, asc);
-    assert_eq!(run(p, &ordered(&["spec.lifecycle,asc"])).await, asc);
+    assert_eq!(run(p, &ordered(&["spec.lifecycle"])), asc);
+    assert_eq!(run(p, &ordered(&["spec.lifecycle,asc"])), asc);
     let desc = refs(&[PAYMENTS, WEB, API, TRIPS, LEGACY, TEAM_A, TEAM_B]);
-    assert_eq!(run(p, &ordered(&["spec.lifecycle,desc"])).await, desc, "NULLs stay last");
+    assert_eq!(run(p, &ordered(&["spec.lifecycle,desc"])), desc, "NULLs stay last");
     let legacy = EntityQuery { order: vec![OrderField::parse_legacy("desc:metadata.title").expect("order")], ..Default::default() };
-    assert_eq!(run(p, &legacy).await, refs(&[WEB, PAYMENTS, API, LEGACY, TRIPS, TEAM_A, TEAM_B]));
+    assert_eq!(run(p, &legacy), refs(&[WEB, PAYMENTS, API, LEGACY, TRIPS, TEAM_A, TEAM_B]));
 
-    let total = |q: &EntityQuery| {
-        let sql = q.count_sql();
-        async move { sqlx::Row::get::<i64, _>(&sql.query().fetch_one(p).await.expect("count"), "total") }
-    };
-    assert_eq!(total(&ordered(&[])).await, 7);
+    assert_eq!(p.count(&ordered(&[])), 7);
+    assert_eq!(p.count(&EntityQuery { filter: Some(Predicate::from_json(&json!({"kind": "group"})).expect("p")), ..Default::default() }), 2);
 
     let orders: [&[&str]; 5] = [&[], &["spec.lifecycle"], &["spec.lifecycle,desc"], &["kind", "metadata.title,desc"], &["metadata.tags"]];
     for order in orders {
         let mut query = ordered(order);
         query.filter = Some(Predicate::from_json(&json!({ "metadata.name": { "$exists": true } })).expect("p"));
-        let everything = run(p, &query).await;
+        let everything = run(p, &query);
         for limit in 1..=4u64 {
-            let pages = walk(p, &query, limit).await;
+            let pages = walk(p, &query, limit);
             let flat: Vec<String> = pages.iter().flatten().cloned().collect();
-            assert_eq!(flat, everything, "{} order {order:?} limit {limit}", db.name);
+            assert_eq!(flat, everything, "order {order:?} limit {limit}");
         }
     }
 }
 
 /// Reads every page forwards through `nextCursor`s, then checks that
 /// `prevCursor`s lead back through the same pages.
-async fn walk(p: &AnyPool, query: &EntityQuery, limit: u64) -> Vec<Vec<String>> {
+fn walk(p: &SearchIndex, query: &EntityQuery, limit: u64) -> Vec<Vec<String>> {
     let fields = &Fields::default();
     let fetch = |cursor: Option<&Cursor>| {
         let (position, direction) = cursor.map_or((None, Direction::Next), |c| (Some(&c.position), c.direction));
-        let sql = query.page_sql(position, direction, limit, 0);
-        let from_cursor = cursor.is_some();
-        async move {
-            let rows = sql.query().fetch_all(p).await.unwrap_or_else(|e| panic!("{e}: {}", sql.sql));
-            let rows = rows.iter().map(|r| PageRow::from_row(r, query.order.len()).expect("row")).collect();
-            let f = Fetch { query, fields, total_items: 7, direction, from_cursor, limit };
-            finish_page(f, rows, |r| Ok::<_, AppError>(r.entity_ref)).expect("page")
-        }
+        let rows = p.page(query, position, direction, limit, 0);
+        let f = Fetch { query, fields, total_items: 7, direction, from_cursor: cursor.is_some(), limit };
+        finish_page(f, rows, |r| Ok::<_, AppError>(r.entity_ref)).expect("page")
     };
-    let mut pages = vec![fetch(None).await];
+    let mut pages = vec![fetch(None)];
     assert!(pages[0].prev_cursor.is_none());
     while let Some(next) = pages.last().and_then(|p| p.next_cursor.clone()) {
         let cursor = Cursor::decode(&next).expect("cursor");
         assert_eq!(&cursor.query, query);
-        pages.push(fetch(Some(&cursor)).await);
+        pages.push(fetch(Some(&cursor)));
         assert!(pages.len() < 20, "pagination does not end");
     }
     let mut back = pages.last().and_then(|p| p.prev_cursor.clone());
     for expected in pages.iter().rev().skip(1) {
         let cursor = Cursor::decode(back.as_deref().expect("a prev cursor")).expect("cursor");
-        let page = fetch(Some(&cursor)).await;
+        let page = fetch(Some(&cursor));
         assert_eq!(page.items, expected.items, "walking back");
         assert!(page.next_cursor.is_some());
         back = page.prev_cursor;
@@ -304,27 +214,46 @@ async fn walk(p: &AnyPool, query: &EntityQuery, limit: u64) -> Vec<Vec<String>> 
     pages.into_iter().map(|p| p.items).collect()
 }
 
-#[tokio::test]
-async fn queries_select_the_right_entities_on_every_database() {
-    for db in databases().await {
-        let cleanup = db.cleanup.clone();
-        // Checked in a task so that a failure still drops the PostgreSQL schema.
-        let checked = tokio::spawn(async move {
-            check_filters(&db).await;
-            check_predicates(&db).await;
-            check_full_text(&db).await;
-            check_order_and_pages(&db).await;
-            eprintln!("catalog_query: filters, predicates, full text, order and cursors checked on {}", db.name);
-            db.pool.close().await;
-        })
-        .await;
-        if let Some((admin, schema)) = cleanup {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await.expect("drop schema");
-        }
-        if let Err(failure) = checked {
-            std::panic::resume_unwind(failure.into_panic());
-        }
-    }
+#[test]
+fn queries_select_the_right_entities() {
+    let index = index();
+    check_filters(&index);
+    check_predicates(&index);
+    check_full_text(&index);
+    check_order_and_pages(&index);
+}
+
+#[test]
+fn facets_count_values_as_written() {
+    let index = index();
+    let keys = vec!["kind".to_owned(), "spec.owner".to_owned(), "metadata.tags".to_owned(), "nothing".to_owned()];
+    let facets = index.facets(&keys, None);
+    let pairs = |i: usize| facets[i].iter().map(|f| (f.value.clone(), f.count)).collect::<Vec<_>>();
+    assert_eq!(pairs(0), vec![("Component".to_owned(), 4), ("Group".to_owned(), 2), ("API".to_owned(), 1)]);
+    assert_eq!(pairs(1), vec![("team-a".to_owned(), 3), ("team-b".to_owned(), 2)]);
+    // `java` and `JAVA` fold together; the smallest spelling is shown.
+    assert_eq!(pairs(2), vec![("JAVA".to_owned(), 2), ("Payments".to_owned(), 1), ("rust".to_owned(), 1)]);
+    assert!(facets[3].is_empty());
+    let filter = Predicate::from_json(&json!({ "spec.lifecycle": "production" })).expect("p");
+    let owners = index.facets(&keys[1..2], Some(&filter));
+    assert_eq!(owners[0].iter().map(|f| (f.value.as_str(), f.count)).collect::<Vec<_>>(), vec![("team-a", 3)]);
+}
+
+#[test]
+fn relations_come_in_both_directions_and_follow_changes() {
+    let index = index();
+    let payments = index.relations_of("component:default/payments");
+    assert!(payments.contains(&("ownedBy".to_owned(), "group:default/team-a".to_owned())), "{payments:?}");
+    let owned_by = payments.iter().filter(|(t, target)| t == "ownedBy" && target == "group:default/team-a").count();
+    assert_eq!(owned_by, 1, "its own ownedBy and the inverse of team-a's ownerOf are one relation");
+    assert!(payments.contains(&("providesApi".to_owned(), "api:default/payments-api".to_owned())));
+    let team_a = index.relations_of("group:default/team-a");
+    assert!(team_a.contains(&("ownerOf".to_owned(), "component:default/web-app".to_owned())), "{team_a:?}");
+    // Removing an entity takes its relations and search rows with it.
+    index.apply(Vec::new(), &["u3".to_owned()]);
+    assert!(!index.relations_of("group:default/team-a").iter().any(|(_, t)| t == "component:default/web-app"));
+    assert_eq!(filtered(&index, &["spec.type=website"]), refs(&[]));
+    assert_eq!(index.len(), 6);
 }
 
 #[test]

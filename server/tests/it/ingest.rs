@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use portolan::ingest::{FileReader, KindRule, OrphanStrategy, process_files, process_location};
+use portolan::search::SearchIndex;
 use portolan::store::entities;
 use portolan::store::locations::{self, LocationRow, ORIGIN_CONFIG};
 use serde_json::Value;
@@ -44,13 +45,14 @@ async fn register(t: &TestDb, root: &Path) -> LocationRow {
 }
 
 async fn run(t: &TestDb, loc: &LocationRow, orphans: OrphanStrategy) -> portolan::ingest::ProcessOutcome {
-    process_location(&t.db, &FileReader, loc, &KindRule::default(), orphans).await.expect("process")
+    process_location(&t.db, &SearchIndex::new(), &FileReader, loc, &KindRule::default(), orphans).await.expect("process")
 }
 
 async fn entity(t: &TestDb, entity_ref: &str) -> Option<Value> {
     let row = entities::by_ref(&t.db.pool, entity_ref).await.expect("by_ref")?;
-    let rels = entities::relations_of(&t.db.pool, &[entity_ref]).await.expect("relations");
-    Some(entities::to_api_json(&row, rels.get(entity_ref).map_or(&[][..], Vec::as_slice)))
+    let index = SearchIndex::new();
+    index.load(&t.db).await.expect("index");
+    Some(entities::to_api_json(&row, &index.relations_of(entity_ref)))
 }
 
 async fn count(t: &TestDb) -> i64 {
@@ -166,7 +168,7 @@ async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
         let before = entity(&t, "domain:default/platform").await.expect("platform domain");
         let partial = |paths: Vec<PathBuf>| {
             let (db, loc) = (t.db.clone(), loc.clone());
-            async move { process_files(&db, &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths).await.expect("process files") }
+            async move { process_files(&db, &SearchIndex::new(), &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths).await.expect("process files") }
         };
 
         ws.edit("domains.yaml", "title: Platform\n", "title: Platform Engineering Domain\n");

@@ -22,7 +22,7 @@ use crate::support::{TestDb, repo};
 async fn app(t: &TestDb) -> (Router, Arc<Catalog>) {
     let metrics = Arc::new(Metrics::new());
     let settings = CatalogSettings { registered_rule: KindRule(None), ..CatalogSettings::default() };
-    let catalog = Catalog::new(t.db.clone(), Arc::new(FileReader), settings);
+    let catalog = Catalog::open(t.db.clone(), Arc::new(FileReader), settings).await.expect("catalog");
     catalog.set_metrics(Arc::clone(&metrics));
     let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");

@@ -131,7 +131,7 @@ impl TestAppBuilder {
         use std::sync::Arc;
         let db = if self.postgres { TestDb::postgres().await? } else { TestDb::sqlite().await };
         let settings = CatalogSettings { registered_rule: KindRule(None), ..CatalogSettings::default() };
-        let catalog = Catalog::new(db.db.clone(), Arc::new(FileReader), settings);
+        let catalog = Catalog::open(db.db.clone(), Arc::new(FileReader), settings).await.expect("catalog");
         if self.example {
             let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
             locations::insert(&db.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");

@@ -557,7 +557,7 @@ async fn a_url_location_and_the_urls_it_points_at_land_in_the_database() {
     let t = TestDb::sqlite().await;
     let root_url = "https://github.com/acme/portal/blob/main/catalog-info.yaml";
     let loc = locations::insert(&t.db.pool, "url", root_url, ORIGIN_CONFIG).await.expect("insert location");
-    let outcome = process_location(&t.db, &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("process");
+    let outcome = process_location(&t.db, &portolan::search::SearchIndex::new(), &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("process");
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     assert_eq!(outcome.files, 3, "{outcome:?}");
     assert!(outcome.local_files.is_empty());
@@ -577,14 +577,14 @@ async fn a_url_location_and_the_urls_it_points_at_land_in_the_database() {
 
     // A second pass revalidates every file with 304s and writes nothing.
     let github_before = gh.seen().len();
-    let again = process_location(&t.db, &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("again");
+    let again = process_location(&t.db, &portolan::search::SearchIndex::new(), &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("again");
     assert_eq!(again.written, 0, "{again:?}");
     assert!(gh.seen()[github_before..].iter().all(|s| s.not_modified), "{:?}", gh.seen());
     assert_eq!(fs.not_modified.load(Ordering::SeqCst), 1);
 
     // A target that disappears upstream is a NotFoundError; its entities stay.
     gh.files.lock().expect("lock").retain(|k, _| k.3 != "components/payments.yaml");
-    let broken = process_location(&t.db, &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("broken");
+    let broken = process_location(&t.db, &portolan::search::SearchIndex::new(), &composite, &loc, &KindRule::default(), OrphanStrategy::Delete).await.expect("broken");
     assert!(broken.errors.iter().any(|e| e.contains("NotFoundError")), "{broken:?}");
     assert!(broken.errors.iter().all(|e| !e.contains(TOKEN)));
     assert!(entities::by_ref(&t.db.pool, "component:default/payments").await.expect("db").is_some(), "last good version kept");

@@ -14,14 +14,9 @@ use crate::error::{AppError, ApiJson};
 use crate::ingest::Catalog;
 use crate::store::entities::{self, EntityRow};
 
-/// Loads rows' relations and turns them into API JSON.
+/// Adds rows' relations (from the index) and turns them into API JSON.
 pub async fn to_json(catalog: &Catalog, rows: &[EntityRow]) -> Result<Vec<Value>, AppError> {
-    let refs: Vec<&str> = rows.iter().map(|r| r.entity_ref.as_str()).collect();
-    let relations = entities::relations_of(&catalog.db.pool, &refs).await?;
-    Ok(rows
-        .iter()
-        .map(|row| entities::to_api_json(row, relations.get(&row.entity_ref).map_or(&[][..], Vec::as_slice)))
-        .collect())
+    Ok(rows.iter().map(|row| entities::to_api_json(row, &catalog.index.relations_of(&row.entity_ref))).collect())
 }
 
 async fn one(catalog: &Catalog, row: Option<EntityRow>, missing: impl FnOnce() -> String) -> Result<Json<Value>, AppError> {
@@ -49,10 +44,7 @@ pub async fn by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>
 /// `DELETE /entities/by-uid/:uid`: always 204; the entity comes back on the
 /// next refresh if its location still emits it.
 pub async fn delete_by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>) -> Result<StatusCode, AppError> {
-    let mut conn = catalog.db.pool.acquire().await?;
-    if entities::delete(&mut conn, &uid).await? {
-        catalog.notify_changed();
-    }
+    catalog.delete_entity(&uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,6 @@
 //! Listing endpoints: `GET /entities`, `GET|POST /entities/by-query` and
-//! `GET /entity-facets`, all answered by SQL over the search table.
+//! `GET /entity-facets`, picked from the search index; the page's entities
+//! are then read from the database.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,44 +8,36 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
-use sqlx::Row;
 
-use super::query::{
-    EntitiesRequest, EntityFilter, Fetch, PageRow, QueryByPredicateBody, QueryEntitiesRequest, QueryParams, SqlQuery,
-    finish_page,
-};
+use super::query::{EntitiesRequest, EntityFilter, Fetch, QueryByPredicateBody, QueryEntitiesRequest, QueryParams, finish_page};
 use crate::error::{ApiJson, AppError};
 use crate::ingest::Catalog;
 use crate::store::entities::{self, ENTITY_COLUMNS, EntityRow};
 
 /// Full rows (errors, orphan flag) for the page's uids, in the page's order.
 async fn rows_in_order(catalog: &Catalog, uids: &[String]) -> Result<Vec<EntityRow>, AppError> {
-    if uids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = SqlQuery::new();
-    let placeholders: Vec<String> = uids.iter().map(|u| q.arg(u.clone())).collect();
-    q.sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid IN ({})", placeholders.join(", "));
-    let fetched = q.query().fetch_all(&catalog.db.pool).await?;
-    let mut by_uid: HashMap<String, EntityRow> = HashMap::with_capacity(fetched.len());
-    for row in &fetched {
-        let row = entities::entity_row(row)?;
-        by_uid.insert(row.uid.clone(), row);
+    let mut by_uid: HashMap<String, EntityRow> = HashMap::with_capacity(uids.len());
+    for chunk in uids.chunks(1000) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid.as_str());
+        }
+        for row in &query.fetch_all(&catalog.db.pool).await? {
+            let row = entities::entity_row(row)?;
+            by_uid.insert(row.uid.clone(), row);
+        }
     }
     Ok(uids.iter().filter_map(|u| by_uid.remove(u)).collect())
-}
-
-async fn page_rows(catalog: &Catalog, q: &SqlQuery, order_fields: usize) -> Result<Vec<PageRow>, AppError> {
-    let rows = q.query().fetch_all(&catalog.db.pool).await?;
-    Ok(rows.iter().map(|r| PageRow::from_row(r, order_fields)).collect::<Result<_, _>>()?)
 }
 
 /// `GET /entities` (deprecated in Backstage, still used): a JSON array.
 pub async fn entities(State(catalog): State<Arc<Catalog>>, params: QueryParams) -> Result<Json<Value>, AppError> {
     let request = EntitiesRequest::from_params(&params)?;
-    let limit = request.limit.unwrap_or(i64::MAX as u64);
-    let q = request.query.page_sql(None, super::query::Direction::Next, limit, request.offset);
-    let rows = page_rows(&catalog, &q, request.query.order.len()).await?;
+    let limit = request.limit.unwrap_or(u64::MAX - 1);
+    let mut rows = catalog.index.page(&request.query, None, super::query::Direction::Next, limit, request.offset);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let uids: Vec<String> = rows.into_iter().map(|r| r.uid).collect();
     let full = rows_in_order(&catalog, &uids).await?;
     let mut items = super::entities::to_json(&catalog, &full).await?;
@@ -57,16 +50,11 @@ pub async fn entities(State(catalog): State<Arc<Catalog>>, params: QueryParams) 
 async fn by_query(catalog: &Catalog, request: QueryEntitiesRequest) -> Result<Json<Value>, AppError> {
     let total_items = match &request.cursor {
         Some(cursor) => cursor.total_items,
-        None => {
-            let q = request.query.count_sql();
-            let row = q.query().fetch_one(&catalog.db.pool).await?;
-            u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0)
-        }
+        None => catalog.index.count(&request.query),
     };
     let (position, direction) = request.position();
     let limit = request.limit.min(10_000);
-    let q = request.query.page_sql(position, direction, limit, request.offset);
-    let rows = page_rows(catalog, &q, request.query.order.len()).await?;
+    let rows = catalog.index.page(&request.query, position, direction, limit, request.offset);
     let fetch = Fetch {
         query: &request.query,
         fields: &request.fields,
@@ -111,26 +99,12 @@ pub async fn facets(State(catalog): State<Arc<Catalog>>, params: QueryParams) ->
         return Err(AppError::input("Missing facet parameter"));
     }
     let filter = EntityFilter::parse(params.all("filter"))?.map(|f| f.to_predicate());
+    let keys: Vec<String> = facets.iter().map(|f| f.to_lowercase()).collect();
+    let counts = catalog.index.facets(&keys, filter.as_ref());
     let mut out = serde_json::Map::new();
-    for facet in facets {
-        let mut q = SqlQuery::new();
-        let key = q.arg(facet.to_ascii_lowercase());
-        // Without a filter the facet is one scan of the (key, value, uid) index;
-        // with one, the filter picks the uids first.
-        let restriction = match &filter {
-            Some(p) => format!(" AND s.uid IN (SELECT e.uid FROM entities e WHERE {})", super::query::filter_sql(p, &mut q)),
-            None => String::new(),
-        };
-        q.sql = format!(
-            "SELECT MIN(s.original_value) AS value, COUNT(DISTINCT s.uid) AS n FROM search s \
-             WHERE s.key = {key} AND s.value IS NOT NULL{restriction} GROUP BY s.value ORDER BY n DESC, MIN(s.original_value)"
-        );
-        let rows = q.query().fetch_all(&catalog.db.pool).await?;
-        let values: Vec<Value> = rows
-            .iter()
-            .map(|r| Ok::<_, sqlx::Error>(json!({ "value": r.try_get::<String, _>("value")?, "count": r.try_get::<i64, _>("n")? })))
-            .collect::<Result<_, _>>()?;
-        out.insert(facet.to_owned(), Value::Array(values));
+    for (facet, values) in facets.iter().zip(counts) {
+        let values: Vec<Value> = values.into_iter().map(|v| json!({ "value": v.value, "count": v.count })).collect();
+        out.insert((*facet).to_owned(), Value::Array(values));
     }
     Ok(Json(json!({ "facets": out })))
 }

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use super::fields::Fields;
-use super::sql::{EntityQuery, PageRow};
+use super::entity_query::EntityQuery;
+use crate::search::PageRow;
 use crate::error::AppError;
 
 /// Longest cursor accepted, in characters: far above any real one.
@@ -35,7 +36,7 @@ pub enum Direction {
 /// field, `None` when it has none) and its uid (the tie-break).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
-    /// The sort values, as stored in `search` (lower-cased).
+    /// The sort values (lower-cased search values).
     pub values: Vec<Option<String>>,
     /// The entity's uid.
     pub uid: String,
@@ -119,15 +120,15 @@ pub struct Fetch<'a> {
     pub fields: &'a Fields,
     /// `totalItems` (carried into the new cursors).
     pub total_items: u64,
-    /// The direction `page_sql` was called with.
+    /// The direction the page was picked in.
     pub direction: Direction,
     /// Whether the page started from a cursor (else: the first page).
     pub from_cursor: bool,
-    /// The page size `page_sql` was called with.
+    /// The page size asked for.
     pub limit: u64,
 }
 
-/// Turns the rows of [`EntityQuery::page_sql`] (up to `limit + 1`, in fetch
+/// Turns the rows of `SearchIndex::page` (up to `limit + 1`, in fetch
 /// order) into a page in the query's order with its next/prev cursors;
 /// `map` turns each row into an item (e.g. parses and projects the body).
 pub fn finish_page<T, E>(

@@ -1,20 +1,19 @@
 //! Backstage's catalog query language — `filter`, the `query` predicate,
 //! `fields`, `orderField`/`order`, full-text filters and cursors — parsed
-//! into typed values and turned into portable SQL over the `entities` and
-//! `search` tables.
+//! into typed values that [`crate::search::SearchIndex`] answers.
 //!
 //! The handlers' path: extract [`QueryParams`] (or `ApiJson<QueryByPredicateBody>`),
-//! parse a [`QueryEntitiesRequest`], count with [`EntityQuery::count_sql`]
-//! (unless the cursor carries the total), fetch with
-//! [`EntityQuery::page_sql`], read rows with [`PageRow::from_row`], and
-//! build the response with [`finish_page`] and [`Fields::apply`].
+//! parse a [`QueryEntitiesRequest`], count with `SearchIndex::count`
+//! (unless the cursor carries the total), pick the page with
+//! `SearchIndex::page`, and build the response with [`finish_page`] and
+//! [`Fields::apply`].
 
 pub mod cursor;
+pub mod entity_query;
 pub mod fields;
 pub mod filter;
 pub mod order;
 pub mod predicate;
-pub mod sql;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -26,7 +25,7 @@ pub use fields::Fields;
 pub use filter::{EntityFilter, FilterCondition, FullTextFilter};
 pub use order::{OrderField, SortOrder};
 pub use predicate::{Matcher, Predicate};
-pub use sql::{EntityQuery, PageRow, SqlQuery, filter_sql, full_text_sql, like_escape};
+pub use entity_query::{EntityQuery, MAX_ORDER_FIELDS, MAX_PREDICATE_SIZE};
 
 use crate::error::{ApiQuery, AppError};
 
@@ -173,7 +172,7 @@ impl QueryEntitiesRequest {
         })
     }
 
-    /// The arguments for [`EntityQuery::page_sql`]: the position to continue
+    /// The arguments for `SearchIndex::page`: the position to continue
     /// from (none on the first page) and the direction.
     pub fn position(&self) -> (Option<&Position>, Direction) {
         match &self.cursor {

@@ -24,22 +24,6 @@ impl SortOrder {
             _ => None,
         }
     }
-
-    /// The opposite order, for walking a page backwards.
-    pub fn reversed(self) -> SortOrder {
-        match self {
-            SortOrder::Asc => SortOrder::Desc,
-            SortOrder::Desc => SortOrder::Asc,
-        }
-    }
-
-    /// `ASC` or `DESC`.
-    pub fn sql(self) -> &'static str {
-        match self {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
-        }
-    }
 }
 
 /// Sort by the (lower-cased) search value of `field`; entities without it

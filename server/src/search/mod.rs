@@ -1,0 +1,258 @@
+//! The catalog's in-memory search index: every stored entity's search rows
+//! (Backstage's flattened `key = value` pairs), full-text haystack, relations
+//! in both directions and list fields, so that filters, predicates, facets,
+//! full-text search, sorting, cursors and relation lookups never scan tables.
+//!
+//! The database stays the truth: the index is built from `entities` at start
+//! ([`SearchIndex::load`]) and follows `catalog_changes` afterwards
+//! ([`SearchIndex::sync`]), so several servers on one PostgreSQL database
+//! all see every write. A server that wrote something hands the index what it
+//! already built ([`LocalChanges`]) instead of having it read back.
+
+mod intern;
+mod matching;
+pub mod rows;
+mod summary;
+mod sync;
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use portolan_catalog::RelationType;
+use portolan_frontend::EntitySummary;
+use serde_json::Value;
+
+use intern::{Interner, NONE};
+pub use matching::{FacetCount, PageRow};
+pub use summary::summary_of;
+pub use sync::LocalChanges;
+
+/// One search row as ids: key, lower-cased value, value as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    key: u32,
+    value: u32,
+    original: u32,
+}
+
+/// What the index holds of one entity, before it is interned: built from the
+/// entity's JSON and outgoing relations, on any thread.
+#[derive(Debug, Clone)]
+pub struct IndexedEntity {
+    /// The entity's uid.
+    pub uid: String,
+    /// Its canonical, lower-cased `kind:namespace/name`.
+    pub entity_ref: String,
+    rows: Vec<rows::SearchRow>,
+    text: String,
+    relations: Vec<(RelationType, String)>,
+    summary: Option<EntitySummary>,
+}
+
+impl IndexedEntity {
+    /// The index entry of an entity: `body` is its stored JSON (with uid),
+    /// `relations` its outgoing `(type, target ref)` relations.
+    pub fn new(uid: &str, entity_ref: &str, body: &Value, relations: Vec<(RelationType, String)>) -> IndexedEntity {
+        let pairs: Vec<(&str, &str)> = relations.iter().map(|(t, target)| (t.as_str(), target.as_str())).collect();
+        IndexedEntity {
+            uid: uid.to_owned(),
+            entity_ref: entity_ref.to_owned(),
+            rows: rows::search_rows_with_originals(body, &pairs),
+            text: rows::search_text(body),
+            summary: summary_of(body),
+            relations,
+        }
+    }
+
+    /// The index entry of a stored row: its body and relations as JSON text.
+    pub fn from_stored(uid: &str, entity_ref: &str, body: &str, relations: &str) -> Result<IndexedEntity, serde_json::Error> {
+        let body: Value = serde_json::from_str(body)?;
+        let pairs: Vec<(String, String)> = serde_json::from_str(relations)?;
+        let relations = pairs.into_iter().filter_map(|(t, target)| Some((RelationType::from_name(&t)?, target))).collect();
+        Ok(IndexedEntity::new(uid, entity_ref, &body, relations))
+    }
+}
+
+/// An entity as the index holds it.
+#[derive(Debug)]
+struct Entry {
+    uid: Box<str>,
+    entity_ref: Box<str>,
+    /// Sorted by key, then value id.
+    rows: Box<[Row]>,
+    text: Box<str>,
+    relations: Box<[(RelationType, Box<str>)]>,
+    summary: Option<EntitySummary>,
+}
+
+impl Entry {
+    /// The rows with this key.
+    fn rows_of(&self, key: u32) -> &[Row] {
+        let start = self.rows.partition_point(|r| r.key < key);
+        let end = start + self.rows[start..].partition_point(|r| r.key == key);
+        &self.rows[start..end]
+    }
+}
+
+/// The index's contents; queries read it under a shared lock.
+#[derive(Debug, Default)]
+struct State {
+    strings: Interner,
+    /// Slots; `None` where an entity was removed (reused by the next one).
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    by_uid: HashMap<Box<str>, u32>,
+    by_ref: HashMap<Box<str>, u32>,
+    /// Target ref → the relations other entities' specs point at it with,
+    /// as `(type as written, source slot)`.
+    incoming: HashMap<Box<str>, Vec<(RelationType, u32)>>,
+}
+
+impl State {
+    fn live(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().flatten()
+    }
+
+    fn remove_uid(&mut self, uid: &str) {
+        let Some(slot) = self.by_uid.remove(uid) else { return };
+        let Some(entry) = self.entries.get_mut(slot as usize).and_then(Option::take) else { return };
+        for row in entry.rows.iter() {
+            for id in [row.key, row.value, row.original] {
+                if id != NONE {
+                    self.strings.release(id);
+                }
+            }
+        }
+        for (_, target) in entry.relations.iter() {
+            if let Some(list) = self.incoming.get_mut(target) {
+                list.retain(|&(_, source)| source != slot);
+                if list.is_empty() {
+                    self.incoming.remove(target);
+                }
+            }
+        }
+        if self.by_ref.get(&entry.entity_ref) == Some(&slot) {
+            self.by_ref.remove(&entry.entity_ref);
+        }
+        self.free.push(slot);
+    }
+
+    fn insert(&mut self, entity: IndexedEntity) {
+        self.remove_uid(&entity.uid);
+        // References are unique in the database: an entry still holding this
+        // one belongs to an entity that is gone.
+        if let Some(&old) = self.by_ref.get(entity.entity_ref.as_str())
+            && let Some(Some(stale)) = self.entries.get(old as usize)
+        {
+            let stale_uid = stale.uid.to_string();
+            self.remove_uid(&stale_uid);
+        }
+        let mut rows: Vec<Row> = entity
+            .rows
+            .iter()
+            .map(|r| Row {
+                key: self.strings.intern(&r.key),
+                value: r.value.as_deref().map_or(NONE, |v| self.strings.intern(v)),
+                original: r.original_value.as_deref().map_or(NONE, |v| self.strings.intern(v)),
+            })
+            .collect();
+        rows.sort_unstable();
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.entries.push(None);
+                u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        for (relation_type, target) in &entity.relations {
+            self.incoming.entry(target.as_str().into()).or_default().push((*relation_type, slot));
+        }
+        self.by_uid.insert(entity.uid.as_str().into(), slot);
+        self.by_ref.insert(entity.entity_ref.as_str().into(), slot);
+        self.entries[slot as usize] = Some(Entry {
+            uid: entity.uid.into(),
+            entity_ref: entity.entity_ref.into(),
+            rows: rows.into(),
+            text: entity.text.into(),
+            relations: entity.relations.into_iter().map(|(t, target)| (t, target.into())).collect(),
+            summary: entity.summary,
+        });
+    }
+}
+
+/// The in-memory index of the stored catalog; cheap to query from any task.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    state: RwLock<State>,
+    /// The last `catalog_changes` row applied; syncs take turns on it.
+    synced: tokio::sync::Mutex<i64>,
+}
+
+impl SearchIndex {
+    /// An empty index; [`SearchIndex::load`] fills it.
+    pub fn new() -> SearchIndex {
+        SearchIndex::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds or replaces entities and removes others, in one step that
+    /// queries see whole.
+    pub fn apply(&self, upserts: Vec<IndexedEntity>, removals: &[String]) {
+        let mut state = self.write();
+        for uid in removals {
+            state.remove_uid(uid);
+        }
+        for entity in upserts {
+            state.insert(entity);
+        }
+    }
+
+    /// How many entities are indexed.
+    pub fn len(&self) -> usize {
+        self.read().by_uid.len()
+    }
+
+    /// Whether no entity is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every relation whose source is `entity_ref`: those its own spec
+    /// makes, and the inverse of those other entities' specs point at it
+    /// with, as sorted, distinct `(type, target ref)` pairs — the rows
+    /// Backstage's `relations` table holds for that source.
+    pub fn relations_of(&self, entity_ref: &str) -> Vec<(String, String)> {
+        let state = self.read();
+        let mut out: Vec<(String, String)> = Vec::new();
+        if let Some(entry) = state.by_ref.get(entity_ref).and_then(|&slot| state.entries[slot as usize].as_ref()) {
+            out.extend(entry.relations.iter().map(|(t, target)| (t.as_str().to_owned(), target.to_string())));
+        }
+        for &(relation_type, source) in state.incoming.get(entity_ref).into_iter().flatten() {
+            if let Some(source) = state.entries.get(source as usize).and_then(Option::as_ref) {
+                out.push((relation_type.inverse().as_str().to_owned(), source.entity_ref.to_string()));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The list fields of every indexed entity (for the explorer's snapshot).
+    pub fn summaries(&self) -> Vec<EntitySummary> {
+        self.read().live().filter_map(|e| e.summary.clone()).collect()
+    }
+
+    /// The uid of the entity with this reference, if it is indexed.
+    pub fn uid_of(&self, entity_ref: &str) -> Option<String> {
+        let state = self.read();
+        let slot = *state.by_ref.get(entity_ref)?;
+        state.entries.get(slot as usize)?.as_ref().map(|e| e.uid.to_string())
+    }
+}

@@ -1,0 +1,123 @@
+//! Keeping the index in step with the database: a full load from
+//! `entities`, then the `catalog_changes` rows after the last one applied.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt;
+
+use super::{IndexedEntity, SearchIndex, State};
+use crate::store::entities::{self, IndexSource};
+use crate::store::{Db, changes};
+
+/// Entities built per batch when loading or syncing.
+const BATCH: usize = 4_096;
+
+/// What a server just committed, so its own index need not read it back:
+/// the change rows it appended and, per uid, the new entry (`None` for a
+/// deletion).
+#[derive(Debug, Default)]
+pub struct LocalChanges {
+    /// The sequence numbers of the rows the write appended.
+    pub range: Option<(i64, i64)>,
+    /// The entries written; uids in the range but not here were deleted.
+    pub upserts: HashMap<String, IndexedEntity>,
+}
+
+fn build(rows: &[IndexSource]) -> Vec<IndexedEntity> {
+    use rayon::prelude::*;
+    rows.par_iter()
+        .filter_map(|r| match IndexedEntity::from_stored(&r.uid, &r.entity_ref, &r.body, &r.relations) {
+            Ok(entity) => Some(entity),
+            Err(e) => {
+                tracing::warn!(entity = %r.entity_ref, "stored entity cannot be indexed: {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+impl SearchIndex {
+    /// Replaces the index with every stored entity. Queries keep the old
+    /// contents until the new ones are complete.
+    pub async fn load(&self, db: &Db) -> anyhow::Result<()> {
+        let mut synced = self.synced.lock().await;
+        let seq = changes::latest(&db.pool).await?;
+        let mut stream = entities::index_sources(&db.pool);
+        let mut fresh = State::default();
+        let mut pending: Option<tokio::task::JoinHandle<State>> = None;
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let row = stream.next().await.transpose()?;
+            let done = row.is_none();
+            batch.extend(row);
+            if batch.len() < BATCH && !done {
+                continue;
+            }
+            // Build this batch while the next one is read.
+            if let Some(task) = pending.take() {
+                fresh = task.await?;
+            }
+            let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let mut state = std::mem::take(&mut fresh);
+            pending = Some(tokio::task::spawn_blocking(move || {
+                for entity in build(&rows) {
+                    state.insert(entity);
+                }
+                state
+            }));
+            if done {
+                break;
+            }
+        }
+        if let Some(task) = pending {
+            fresh = task.await?;
+        }
+        *self.write() = fresh;
+        *synced = seq;
+        Ok(())
+    }
+
+    /// Applies the changes committed since the last sync: `local` ones from
+    /// what this server built, others read from the database. Returns how
+    /// many entities changed in the index.
+    pub async fn sync(&self, db: &Db, local: Option<LocalChanges>) -> anyhow::Result<usize> {
+        let mut local = local.unwrap_or_default();
+        let mut synced = self.synced.lock().await;
+        if changes::oldest(&db.pool).await?.is_some_and(|oldest| oldest > *synced + 1) {
+            // Rows this index never saw were trimmed: start over.
+            drop(synced);
+            self.load(db).await?;
+            return Ok(self.len());
+        }
+        let mut applied = 0;
+        loop {
+            let batch = changes::since(&db.pool, *synced, BATCH as i64 * 4).await?;
+            let Some(&(last, _)) = batch.last() else { break };
+            let mut latest: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+            for (seq, uid) in batch {
+                latest.insert(uid, seq);
+            }
+            let mut upserts = Vec::new();
+            let mut removals = Vec::new();
+            let mut fetch = Vec::new();
+            for (uid, seq) in latest {
+                match local.range {
+                    Some((first, end)) if (first..=end).contains(&seq) => match local.upserts.remove(&uid) {
+                        Some(entity) => upserts.push(entity),
+                        None => removals.push(uid),
+                    },
+                    _ => fetch.push(uid),
+                }
+            }
+            let sources = entities::index_sources_of(&db.pool, &fetch).await?;
+            let found: HashSet<&str> = sources.iter().map(|s| s.uid.as_str()).collect();
+            removals.extend(fetch.iter().filter(|u| !found.contains(u.as_str())).cloned());
+            let built = tokio::task::spawn_blocking(move || build(&sources)).await?;
+            upserts.extend(built);
+            applied += upserts.len() + removals.len();
+            self.apply(upserts, &removals);
+            *synced = last;
+        }
+        Ok(applied)
+    }
+}

@@ -1,0 +1,72 @@
+//! The `catalog_changes` log: one row per entity written or deleted, which
+//! every server's search index follows (see [`crate::search`]).
+//!
+//! Rows must appear in commit order, or a reader could pass over a row that
+//! commits later with a smaller number. Writers therefore hold a lock from
+//! [`lock_writers`] until they commit: SQLite's own write lock, and a
+//! transaction-scoped advisory lock on PostgreSQL.
+
+use sqlx::{Any, Executor, Row};
+
+use super::Backend;
+
+/// The advisory lock key catalog writers share on PostgreSQL ("PRTL").
+const WRITER_LOCK: i64 = 0x5052_544C;
+
+/// How many change rows are kept; older ones are trimmed, and a server that
+/// fell further behind reloads its index from the entities instead.
+pub const KEEP_ROWS: i64 = 500_000;
+
+/// Takes the catalog writers' lock for the rest of the transaction. On
+/// SQLite, whose single writer lock comes with the first write, it writes
+/// nothing and the first write takes the lock.
+pub async fn lock_writers(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Appends a row per uid (call after the entity writes, holding the
+/// writers' lock); returns the range of sequence numbers they got, `None`
+/// when `uids` is empty.
+pub async fn record(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    if uids.is_empty() {
+        return Ok(None);
+    }
+    let before = latest(&mut *conn).await?;
+    let rows: Vec<[Option<String>; 1]> = uids.iter().map(|u| [Some(u.clone())]).collect();
+    let rows: Vec<&[Option<String>]> = rows.iter().map(|r| r.as_slice()).collect();
+    super::entities::insert_rows(conn, "catalog_changes", &["uid"], &rows).await?;
+    let after = latest(&mut *conn).await?;
+    Ok(Some((before + 1, after)))
+}
+
+/// The highest sequence number written so far (0 for none).
+pub async fn latest<'c>(ex: impl Executor<'c, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM catalog_changes").fetch_one(ex).await?.try_get("seq")
+}
+
+/// The lowest sequence number still kept, `None` when the log is empty.
+pub async fn oldest<'c>(ex: impl Executor<'c, Database = Any>) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT MIN(seq) AS seq FROM catalog_changes").fetch_one(ex).await?.try_get("seq")
+}
+
+/// Up to `limit` changes after `after`, in order, as `(seq, uid)`.
+pub async fn since<'c>(ex: impl Executor<'c, Database = Any>, after: i64, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT seq, uid FROM catalog_changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("seq")?, r.try_get("uid")?))).collect()
+}
+
+/// Drops all but the last [`KEEP_ROWS`] rows.
+pub async fn trim<'c>(ex: impl Executor<'c, Database = Any>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM catalog_changes WHERE seq <= (SELECT MAX(seq) FROM catalog_changes) - $1")
+        .bind(KEEP_ROWS)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}
