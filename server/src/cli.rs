@@ -42,6 +42,9 @@ enum BenchCommand {
     Catalog(crate::bench::catalog::CatalogBenchArgs),
     /// Time the portal's pages over a generated catalog, in process and under a loopback load (wrk).
     Web(crate::bench::web::WebBenchArgs),
+    /// Start on a stored catalog and report the time to serving (run by `bench catalog`).
+    #[command(hide = true)]
+    Start(crate::bench::catalog::StartBenchArgs),
 }
 
 /// Output format of `portolan validate`.
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(BenchCommand::Parse(args))) => crate::bench::parse_bench(&args),
         Some(Command::Bench(BenchCommand::Catalog(args))) => run_async(crate::bench::catalog::catalog_bench(&args)),
         Some(Command::Bench(BenchCommand::Web(args))) => run_async(crate::bench::web::web_bench(&args)),
+        Some(Command::Bench(BenchCommand::Start(args))) => run_async(crate::bench::catalog::start_bench(&args)),
         Some(Command::Serve(args)) => crate::app::serve(args),
         None => crate::app::serve(crate::app::ServeArgs::default()),
     }

@@ -44,12 +44,21 @@ pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Resident memory of this process now.
+pub(super) fn rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
 /// Peak resident memory of this process.
 pub(super) fn peak_rss_mb() -> f64 {
+    proc_status_mb("VmHWM:")
+}
+
+fn proc_status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -126,6 +135,33 @@ pub(super) async fn on_generated_catalog(
     result
 }
 
+/// Options of the hidden `portolan bench start`.
+#[derive(Debug, clap::Args)]
+pub struct StartBenchArgs {
+    /// The database URL with a stored catalog.
+    #[arg(long)]
+    pub database: String,
+}
+
+/// Starts the way `portolan serve` does on a stored catalog — connect,
+/// migrate, load the search index, build the pages' snapshot, bind — and
+/// prints how long that took and the memory it holds.
+pub async fn start_bench(args: &StartBenchArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let db = Db::connect(&args.database).await?;
+    let settings = CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() };
+    let catalog = Catalog::open(db, Arc::new(FileReader), settings).await?;
+    let indexed = started.elapsed();
+    let portal = crate::web::LivePortal::new(Arc::clone(&catalog));
+    portal.reload().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let serving = started.elapsed();
+    drop(listener);
+    println!("start to serving with the catalog stored: {serving:.2?} (search index loaded after {indexed:.2?})");
+    println!("  resident memory then: {:.0} MB (peak {:.0} MB); {:?}", rss_mb(), peak_rss_mb(), catalog.index.stats());
+    Ok(())
+}
+
 /// Runs the benchmark and prints one line per figure.
 pub async fn catalog_bench(args: &CatalogBenchArgs) -> anyhow::Result<()> {
     on_generated_catalog(args.entities, args.dir.as_deref(), &args.database, async |url, root, shape| run(args, url, root, shape).await).await
@@ -141,6 +177,7 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let ingest = started.elapsed();
     let stored = crate::store::entities::count(&db.pool).await?;
     println!("ingest from files: {stored} entities in {ingest:.2?} ({:.0} entities/s)", stored as f64 / ingest.as_secs_f64());
+    println!("resident memory after the ingest: {:.0} MB (peak so far {:.0} MB)", rss_mb(), peak_rss_mb());
 
     let app = crate::api::catalog::router(Arc::clone(&catalog));
     let n = args.requests.max(1);
@@ -154,16 +191,16 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
         println!("{label}: p50 {p50:.2?}, p99 {p99:.2?} ({} requests)", uris.len());
     }
 
+    // A restart is a new process, timed in one.
+    drop((app, catalog));
     db.pool.close().await;
-    let started = Instant::now();
+    let exe = std::env::current_exe()?;
+    let started = std::process::Command::new(exe).args(["bench", "start", "--database", url]).output()?;
+    anyhow::ensure!(started.status.success(), "the start benchmark failed: {}", String::from_utf8_lossy(&started.stderr));
+    print!("{}", String::from_utf8_lossy(&started.stdout));
+
     let db = Db::connect(url).await?;
     let catalog = Catalog::open(db.clone(), Arc::new(FileReader), CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() }).await?;
-    let portal = crate::web::LivePortal::new(Arc::clone(&catalog));
-    portal.reload().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("start to serving with the catalog stored: {:.2?} (connect, migrate, page snapshot, bind)", started.elapsed());
-    drop(listener);
-
     catalog.process_all().await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx));

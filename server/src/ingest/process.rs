@@ -346,20 +346,22 @@ async fn write_in_chunks(
     to_write: Vec<(String, Emitted, String)>,
     location_id: &str,
 ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
-    let to_write = std::sync::Arc::new(to_write);
-    let ranges: Vec<std::ops::Range<usize>> =
-        (0..to_write.len()).step_by(WRITE_CHUNK).map(|start| start..(start + WRITE_CHUNK).min(to_write.len())).collect();
-    let spawn_prepare = |range: std::ops::Range<usize>| {
-        let items = std::sync::Arc::clone(&to_write);
-        let location_id = location_id.to_owned();
-        tokio::task::spawn_blocking(move || prepare_all(&items[range], &location_id))
-    };
-    let mut ranges = ranges.into_iter();
-    let mut next = ranges.next().map(spawn_prepare);
     let mut indexed = HashMap::with_capacity(to_write.len());
+    // Each chunk is moved into its preparing task, so the parsed entities
+    // are freed chunk by chunk as their rows are built.
+    let mut chunks: VecDeque<Vec<(String, Emitted, String)>> = VecDeque::new();
+    let mut rest = to_write.into_iter().peekable();
+    while rest.peek().is_some() {
+        chunks.push_back(rest.by_ref().take(WRITE_CHUNK).collect());
+    }
+    let spawn_prepare = |items: Vec<(String, Emitted, String)>| {
+        let location_id = location_id.to_owned();
+        tokio::task::spawn_blocking(move || prepare_all(&items, &location_id))
+    };
+    let mut next = chunks.pop_front().map(spawn_prepare);
     while let Some(pending) = next.take() {
         let prepared = pending.await??;
-        next = ranges.next().map(spawn_prepare);
+        next = chunks.pop_front().map(spawn_prepare);
         entities::insert_prepared(tx, &prepared).await?;
         indexed.extend(prepared.into_iter().map(|p| (p.uid, p.indexed)));
     }
@@ -394,6 +396,15 @@ impl Stored<'_> {
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<bool> {
         let Stored { db, index, location, orphans } = *self;
+        let phase = std::time::Instant::now();
+        // References and content hashes on all cores, before the transaction.
+        let (emitted, keys) = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            let keys: Vec<(String, String)> = emitted.par_iter().map(|e| (e.entity.entity_ref().to_string(), hash_of(&e.entity))).collect();
+            (emitted, keys)
+        })
+        .await?;
+        let hashed = phase.elapsed();
         let mut tx = db.pool.begin().await?;
         changes::lock_writers(&mut tx, db.backend).await?;
         let states = match scope {
@@ -407,9 +418,9 @@ impl Stored<'_> {
             }
         };
         let stored: HashMap<String, StoredState> = states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
-        let unknown: Vec<String> =
-            emitted.iter().map(|e| e.entity.entity_ref().to_string()).filter(|r| !stored.contains_key(r)).collect();
+        let unknown: Vec<String> = keys.iter().map(|(r, _)| r).filter(|r| !stored.contains_key(*r)).cloned().collect();
         let owners = entities::owners_of(&mut tx, &unknown).await?;
+        let looked_up = phase.elapsed();
         if matches!(scope, Scope::Sources(_)) && owners.values().any(|owner| *owner == location.id) {
             // An entity moved between files of this location: only a whole pass sees both.
             return Ok(false);
@@ -418,8 +429,7 @@ impl Stored<'_> {
         let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
         let mut replaced: Vec<String> = Vec::new();
         let mut cleared: Vec<String> = Vec::new();
-        for e in emitted {
-            let key = e.entity.entity_ref().to_string();
+        for (e, (key, hash)) in emitted.into_iter().zip(keys) {
             if !kept.insert(key.clone()) {
                 outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
@@ -428,7 +438,6 @@ impl Stored<'_> {
                 outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
                 continue;
             }
-            let hash = hash_of(&e.entity);
             let uid = match stored.get(&key) {
                 Some(s) if s.hash == hash && !s.orphan && !invalid.contains_key(&key) => {
                     if s.has_errors {
@@ -445,13 +454,12 @@ impl Stored<'_> {
             };
             to_write.push((uid, e, hash));
         }
-        let started = std::time::Instant::now();
         outcome.written = to_write.len();
         let mut touched: Vec<String> = to_write.iter().map(|(uid, _, _)| uid.clone()).collect();
         entities::delete_many(&mut tx, &replaced).await?;
         let upserts = write_in_chunks(&mut tx, to_write, &location.id).await?;
         entities::clear_errors_many(&mut tx, &cleared).await?;
-        tracing::debug!(entities = outcome.written, write_time = ?started.elapsed(), "entities written");
+        let written = phase.elapsed();
         for (key, state) in &stored {
             if kept.contains(key) {
                 continue;
@@ -476,7 +484,12 @@ impl Stored<'_> {
         }
         let range = changes::record(&mut tx, &touched).await?;
         tx.commit().await?;
+        let committed = phase.elapsed();
         index.sync(db, Some(LocalChanges { range, upserts })).await?;
+        tracing::debug!(
+            entities = outcome.written, ?hashed, ?looked_up, ?written, ?committed, indexed = ?phase.elapsed(),
+            "entities stored (times since the start of the pass)"
+        );
         Ok(true)
     }
 }

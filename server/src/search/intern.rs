@@ -64,6 +64,15 @@ impl Interner {
         id
     }
 
+    /// One more reference to an id [`Interner::intern`] returned (and not
+    /// yet released); [`NONE`] stays [`NONE`].
+    pub fn intern_again(&mut self, id: u32) -> u32 {
+        if let Some(count) = self.counts.get_mut(id as usize) {
+            *count += 1;
+        }
+        id
+    }
+
     /// Drops one reference to `id`; the string is freed with the last one.
     /// [`NONE`] is ignored.
     pub fn release(&mut self, id: u32) {
@@ -83,6 +92,11 @@ impl Interner {
     /// The string of `id` (empty for [`NONE`] or a freed id).
     pub fn resolve(&self, id: u32) -> &str {
         self.strings.get(id as usize).map_or("", |s| s)
+    }
+
+    /// The bytes of the strings held.
+    pub fn bytes(&self) -> usize {
+        self.strings.iter().map(|s| s.len()).sum()
     }
 
     /// How many distinct strings are held.

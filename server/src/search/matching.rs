@@ -161,6 +161,19 @@ impl SearchIndex {
     /// them skipped, at most `limit + 1` so the caller can tell whether more
     /// follow.
     pub fn page(&self, query: &EntityQuery, after: Option<&Position>, direction: Direction, limit: u64, offset: u64) -> Vec<PageRow> {
+        self.page_and_count(query, after, direction, limit, offset).1
+    }
+
+    /// [`SearchIndex::page`] and, from the same pass, how many entities the
+    /// query selects in all (wherever the page is).
+    pub fn page_and_count(
+        &self,
+        query: &EntityQuery,
+        after: Option<&Position>,
+        direction: Direction,
+        limit: u64,
+        offset: u64,
+    ) -> (u64, Vec<PageRow>) {
         let state = self.read();
         let strings = &state.strings;
         let compiled = compile_query(query, strings);
@@ -172,9 +185,11 @@ impl SearchIndex {
             let o = forward(&a.values, a.uid, &b.values, b.uid, &orders);
             if backwards { o.reverse() } else { o }
         };
+        let mut total = 0u64;
         let mut candidates: Vec<SortKey<'_>> = state
             .live()
             .filter(|e| holds(&compiled, e, strings))
+            .inspect(|_| total += 1)
             .map(|e| SortKey { values: keys.iter().map(|&k| state.sort_value(e, k)).collect(), uid: &e.uid, entry: e })
             .filter(|k| match (&after_values, after) {
                 (Some(values), Some(position)) => {
@@ -191,7 +206,7 @@ impl SearchIndex {
         }
         candidates.sort_unstable_by(fetch_order);
         let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-        candidates
+        let rows = candidates
             .into_iter()
             .skip(skip)
             .map(|k| PageRow {
@@ -199,7 +214,8 @@ impl SearchIndex {
                 entity_ref: k.entry.entity_ref.to_string(),
                 position: Position { values: k.values.iter().map(|v| v.map(str::to_owned)).collect(), uid: k.uid.to_owned() },
             })
-            .collect()
+            .collect();
+        (total, rows)
     }
 
     /// Counts per value of each facet key among the entities `filter`

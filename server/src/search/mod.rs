@@ -147,13 +147,19 @@ impl State {
             let stale_uid = stale.uid.to_string();
             self.remove_uid(&stale_uid);
         }
+        let strings = &mut self.strings;
         let mut rows: Vec<Row> = entity
             .rows
             .iter()
-            .map(|r| Row {
-                key: self.strings.intern(&r.key),
-                value: r.value.as_deref().map_or(NONE, |v| self.strings.intern(v)),
-                original: r.original_value.as_deref().map_or(NONE, |v| self.strings.intern(v)),
+            .map(|r| {
+                let value = r.value.as_deref().map_or(NONE, |v| strings.intern(v));
+                // Most values are written in lower case already: one lookup, not two.
+                let original = match (r.original_value.as_deref(), r.value.as_deref()) {
+                    (Some(o), Some(v)) if o == v => strings.intern_again(value),
+                    (Some(o), _) => strings.intern(o),
+                    (None, _) => NONE,
+                };
+                Row { key: strings.intern(&r.key), value, original }
             })
             .collect();
         rows.sort_unstable();
@@ -165,7 +171,12 @@ impl State {
             }
         };
         for (relation_type, target) in &entity.relations {
-            self.incoming.entry(target.as_str().into()).or_default().push((*relation_type, slot));
+            match self.incoming.get_mut(target.as_str()) {
+                Some(list) => list.push((*relation_type, slot)),
+                None => {
+                    self.incoming.insert(target.as_str().into(), vec![(*relation_type, slot)]);
+                }
+            }
         }
         self.by_uid.insert(entity.uid.as_str().into(), slot);
         self.by_ref.insert(entity.entity_ref.as_str().into(), slot);
@@ -254,5 +265,37 @@ impl SearchIndex {
         let state = self.read();
         let slot = *state.by_ref.get(entity_ref)?;
         state.entries.get(slot as usize)?.as_ref().map(|e| e.uid.to_string())
+    }
+}
+
+/// Rough sizes of what the index holds, for the benchmark's memory report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexStats {
+    /// Entities.
+    pub entities: usize,
+    /// Search rows over all entities.
+    pub rows: usize,
+    /// Distinct interned strings and their bytes.
+    pub strings: usize,
+    /// Bytes of the interned strings.
+    pub string_bytes: usize,
+    /// Bytes of the full-text haystacks.
+    pub text_bytes: usize,
+    /// Relations written by entities' specs.
+    pub relations: usize,
+}
+
+impl SearchIndex {
+    /// What the index holds, counted.
+    pub fn stats(&self) -> IndexStats {
+        let state = self.read();
+        let mut stats = IndexStats { strings: state.strings.len(), string_bytes: state.strings.bytes(), ..IndexStats::default() };
+        for e in state.live() {
+            stats.entities += 1;
+            stats.rows += e.rows.len();
+            stats.text_bytes += e.text.len();
+            stats.relations += e.relations.len();
+        }
+        stats
     }
 }

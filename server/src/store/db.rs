@@ -56,10 +56,11 @@ impl Db {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        // 64 MiB of page cache and memory-mapped reads: the search
-                        // table's indexes are written in bulk and read on every query.
-                        conn.execute("PRAGMA cache_size = -65536").await?;
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
+                        // Queries are answered from the in-memory index; the database
+                        // reads single entities by key and bulk loads at start.
+                        // 8 MiB of page cache per connection, and no memory-mapped
+                        // reads (mapped pages would count as the server's memory).
+                        conn.execute("PRAGMA cache_size = -8192").await?;
                         conn.execute("PRAGMA temp_store = MEMORY").await?;
                     }
                     Ok(())

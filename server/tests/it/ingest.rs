@@ -201,3 +201,60 @@ async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
         assert!(count(&t).await > 0);
     }
 }
+
+/// The refs a query for `kind=<kind>` selects in `index`.
+fn kind_refs(index: &SearchIndex, kind: &str) -> Vec<String> {
+    use portolan::api::catalog::query::{Direction, EntityFilter, EntityQuery};
+    let filter = EntityFilter::parse([format!("kind={kind}").as_str()]).expect("filter").map(|f| f.to_predicate());
+    let query = EntityQuery { filter, ..Default::default() };
+    index.page(&query, None, Direction::Next, 10_000, 0).into_iter().map(|r| r.entity_ref).collect()
+}
+
+#[tokio::test]
+async fn a_second_server_follows_the_writes_of_another() {
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        let loc = register(&t, &ws.root()).await;
+        // `writer` is the server that processes; `follower` another replica on the same database.
+        let (writer, follower) = (SearchIndex::new(), SearchIndex::new());
+        follower.load(&t.db).await.expect("load");
+        let rule = KindRule::default();
+        let pass = |orphans| process_location(&t.db, &writer, &FileReader, &loc, &rule, orphans);
+        pass(OrphanStrategy::Delete).await.expect("process");
+        assert_eq!(writer.len(), 95, "{:?}", t.db.backend);
+        assert_eq!(follower.len(), 0);
+        assert_eq!(follower.sync(&t.db, None).await.expect("sync"), 95);
+        assert_eq!(follower.len(), 95);
+        assert_eq!(kind_refs(&follower, "user"), kind_refs(&writer, "user"));
+        let group = kind_refs(&writer, "group").into_iter().next().expect("a group");
+        assert_eq!(follower.relations_of(&group), writer.relations_of(&group));
+
+        // An edit and an orphan reach the follower as well.
+        let users = std::fs::read_to_string(ws.path("org.yaml")).expect("org");
+        let first_user = users.split("\n---").find(|d| d.contains("kind: User")).expect("a user").to_owned();
+        std::fs::write(ws.path("org.yaml"), users.replacen(&first_user, "", 1)).expect("write");
+        ws.edit("domains.yaml", "title: Platform\n", "title: Platform Engineering Domain\n");
+        pass(OrphanStrategy::Delete).await.expect("process");
+        assert_eq!(follower.sync(&t.db, None).await.expect("sync"), 2);
+        assert_eq!(follower.len(), 94);
+        assert_eq!(kind_refs(&follower, "user"), kind_refs(&writer, "user"));
+        let titled = |index: &SearchIndex| {
+            use portolan::api::catalog::query::{Direction, EntityQuery, FullTextFilter};
+            let query = EntityQuery { full_text: FullTextFilter::new(Some("engineering domain"), []), ..Default::default() };
+            index.page(&query, None, Direction::Next, 10, 0).into_iter().map(|r| r.entity_ref).collect::<Vec<_>>()
+        };
+        assert_eq!(titled(&follower), vec!["domain:default/platform".to_owned()]);
+
+        // A follower whose next changes were trimmed from the log reloads everything.
+        let users = std::fs::read_to_string(ws.path("org.yaml")).expect("org");
+        let next_user = users.split("\n---").find(|d| d.contains("kind: User")).expect("a user").to_owned();
+        std::fs::write(ws.path("org.yaml"), users.replacen(&next_user, "", 1)).expect("write");
+        pass(OrphanStrategy::Delete).await.expect("process");
+        sqlx::query("DELETE FROM catalog_changes").execute(&t.db.pool).await.expect("trim");
+        ws.edit("domains.yaml", "title: Platform Engineering Domain\n", "title: Platform\n");
+        pass(OrphanStrategy::Delete).await.expect("process");
+        follower.sync(&t.db, None).await.expect("sync");
+        assert_eq!(follower.len(), 93, "the deletion whose change row was trimmed is seen");
+        assert!(titled(&follower).is_empty(), "the edit back is seen");
+    }
+}

@@ -48,13 +48,11 @@ pub async fn entities(State(catalog): State<Arc<Catalog>>, params: QueryParams) 
 }
 
 async fn by_query(catalog: &Catalog, request: QueryEntitiesRequest) -> Result<Json<Value>, AppError> {
-    let total_items = match &request.cursor {
-        Some(cursor) => cursor.total_items,
-        None => catalog.index.count(&request.query),
-    };
     let (position, direction) = request.position();
     let limit = request.limit.min(10_000);
-    let rows = catalog.index.page(&request.query, position, direction, limit, request.offset);
+    let (matching, rows) = catalog.index.page_and_count(&request.query, position, direction, limit, request.offset);
+    // A cursor carries the total its first page counted, as in Backstage.
+    let total_items = request.cursor.as_ref().map_or(matching, |c| c.total_items);
     let fetch = Fetch {
         query: &request.query,
         fields: &request.fields,
