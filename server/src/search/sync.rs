@@ -42,9 +42,20 @@ impl SearchIndex {
     pub async fn load(&self, db: &Db) -> anyhow::Result<()> {
         let mut synced = self.synced.lock().await;
         let seq = changes::latest(&db.pool).await?;
+        // Three stages at once: rows read from the database, entries built on
+        // every core, and entries inserted (interning is single-threaded).
+        let (built_tx, built_rx) = std::sync::mpsc::sync_channel::<Vec<IndexedEntity>>(2);
+        let inserter = tokio::task::spawn_blocking(move || {
+            let mut fresh = State::default();
+            for batch in built_rx {
+                for entity in batch {
+                    fresh.insert(entity);
+                }
+            }
+            fresh
+        });
         let mut stream = entities::index_sources(&db.pool);
-        let mut fresh = State::default();
-        let mut pending: Option<tokio::task::JoinHandle<State>> = None;
+        let mut building: Option<tokio::task::JoinHandle<bool>> = None;
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             let row = stream.next().await.transpose()?;
@@ -53,26 +64,21 @@ impl SearchIndex {
             if batch.len() < BATCH && !done {
                 continue;
             }
-            // Build this batch while the next one is read.
-            if let Some(task) = pending.take() {
-                fresh = task.await?;
+            if let Some(task) = building.take() {
+                task.await?;
             }
             let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            let mut state = std::mem::take(&mut fresh);
-            pending = Some(tokio::task::spawn_blocking(move || {
-                for entity in build(&rows) {
-                    state.insert(entity);
-                }
-                state
-            }));
+            let built_tx = built_tx.clone();
+            building = Some(tokio::task::spawn_blocking(move || built_tx.send(build(&rows)).is_ok()));
             if done {
                 break;
             }
         }
-        if let Some(task) = pending {
-            fresh = task.await?;
+        if let Some(task) = building {
+            task.await?;
         }
-        *self.write() = fresh;
+        drop(built_tx);
+        *self.write() = inserter.await?;
         *synced = seq;
         Ok(())
     }
