@@ -127,6 +127,9 @@ pub struct ApiDefinition {
 pub struct EntityDetail {
     /// The list fields.
     pub summary: EntitySummary,
+    /// Whether the viewer may unregister the entity's location (denied
+    /// actions are not offered).
+    pub may_unregister: bool,
     /// `apiVersion`.
     pub api_version: String,
     /// `metadata.uid`.

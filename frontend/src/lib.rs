@@ -10,6 +10,7 @@ pub mod data;
 pub mod explore;
 pub mod pages;
 pub mod shell;
+pub mod viewer;
 
 use leptos::prelude::*;
 
@@ -20,6 +21,7 @@ pub use data::{
 pub use explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
 pub use pages::entity::EntityTab;
 pub use shell::{STYLESHEET_PATH, Section, Shell};
+pub use viewer::{SignInOptions, Viewer, ViewerUser};
 
 use pages::catalog::{CatalogPage, ExplorerMount};
 use pages::entity::EntityPage;
@@ -37,10 +39,14 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Renders `view` inside a fresh reactive owner and prefixes the doctype.
-fn document(status: u16, view: impl FnOnce() -> AnyView) -> Rendered {
+/// Renders `view` for `viewer` inside a fresh reactive owner and prefixes the doctype.
+fn document(viewer: &Viewer, status: u16, view: impl FnOnce() -> AnyView) -> Rendered {
     let owner = Owner::new();
-    let body = owner.with(|| view().to_html());
+    let viewer = viewer.clone();
+    let body = owner.with(move || {
+        provide_context(viewer);
+        view().to_html()
+    });
     Rendered {
         status,
         html: format!("<!DOCTYPE html>{body}"),
@@ -48,9 +54,9 @@ fn document(status: u16, view: impl FnOnce() -> AnyView) -> Rendered {
 }
 
 /// The home page `/`: entity counts per kind.
-pub fn render_home(data: &dyn PortalData) -> Rendered {
+pub fn render_home(viewer: &Viewer, data: &dyn PortalData) -> Rendered {
     let counts = data.kind_counts();
-    document(200, move || {
+    document(viewer, 200, move || {
         view! {
             <Shell title="Home" section=Section::Home>
                 <HomePage counts=counts />
@@ -61,26 +67,26 @@ pub fn render_home(data: &dyn PortalData) -> Rendered {
 }
 
 /// The catalog explorer `/catalog?kind=…&owner=…&q=…&sort=…&cursor=…`.
-pub fn render_catalog(data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
+pub fn render_catalog(viewer: &Viewer, data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
     let page = data.explore(query);
     let mount = ExplorerMount { base: "/catalog", heading: catalog_heading(query), fixed_kind: None };
-    explorer(page, query.clone(), mount, Section::Catalog)
+    explorer(viewer, page, query.clone(), mount, Section::Catalog)
 }
 
 /// The API explorer `/api-docs`: the catalog restricted to kind API.
-pub fn render_api_docs(data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
+pub fn render_api_docs(viewer: &Viewer, data: &dyn PortalData, query: &ExploreQuery) -> Rendered {
     let mut query = query.clone();
     query.selected.retain(|(k, _)| *k != FacetKey::Kind);
     query.select(FacetKey::Kind, "API");
     let page = data.explore(&query);
     let mount = ExplorerMount { base: "/api-docs", heading: "APIs".to_owned(), fixed_kind: Some("API") };
-    explorer(page, query, mount, Section::Apis)
+    explorer(viewer, page, query, mount, Section::Apis)
 }
 
-fn explorer(page: ExplorePage, query: ExploreQuery, mount: ExplorerMount, section: Section) -> Rendered {
+fn explorer(viewer: &Viewer, page: ExplorePage, query: ExploreQuery, mount: ExplorerMount, section: Section) -> Rendered {
     let search = query.q.clone().unwrap_or_default();
     let title = mount.heading.clone();
-    document(200, move || {
+    document(viewer, 200, move || {
         view! {
             <Shell title=title section=section search=search>
                 <CatalogPage page=page query=query mount=mount />
@@ -105,12 +111,20 @@ fn catalog_heading(query: &ExploreQuery) -> String {
 
 /// The entity page `/catalog/:namespace/:kind/:name[?tab=…]`; the 404 page with
 /// close matches when there is no such entity.
-pub async fn render_entity(data: &dyn PortalData, kind: &str, namespace: &str, name: &str, tab: EntityTab) -> Rendered {
+/// `may_unregister` says whether the viewer may unregister its location.
+pub async fn render_entity(
+    viewer: &Viewer,
+    data: &dyn PortalData,
+    (kind, namespace, name): (&str, &str, &str),
+    tab: EntityTab,
+    may_unregister: bool,
+) -> Rendered {
     match data.entity(kind, namespace, name).await {
-        Ok(Some(entity)) => {
+        Ok(Some(mut entity)) => {
+            entity.may_unregister = may_unregister;
             let title = format!("{} · {}", entity.summary.display_name(), entity.summary.kind);
             let section = if entity.summary.kind.eq_ignore_ascii_case("api") { Section::Apis } else { Section::Catalog };
-            document(200, move || {
+            document(viewer, 200, move || {
                 view! {
                     <Shell title=title section=section>
                         <EntityPage entity=entity tab=tab />
@@ -123,7 +137,7 @@ pub async fn render_entity(data: &dyn PortalData, kind: &str, namespace: &str, n
             let close = data.close_matches(Some(kind), name, 5);
             let what = format!("The catalog has no {kind} named “{name}” in namespace “{namespace}”.");
             let path = pages::ref_href(&format!("{kind}:{namespace}/{name}")).unwrap_or_default();
-            document(404, move || {
+            document(viewer, 404, move || {
                 view! {
                     <Shell title="Entity not found" section=Section::Catalog>
                         <NotFoundPage path=path what=what close=close />
@@ -132,16 +146,16 @@ pub async fn render_entity(data: &dyn PortalData, kind: &str, namespace: &str, n
                 .into_any()
             })
         }
-        Err(e) => render_error(&e),
+        Err(e) => render_error(viewer, &e),
     }
 }
 
 /// The register form `/catalog-import`, with a preview or an error after a step.
-pub fn render_import(target: &str, preview: Option<LocationPreview>, error: Option<&DataError>) -> Rendered {
+pub fn render_import(viewer: &Viewer, target: &str, preview: Option<LocationPreview>, error: Option<&DataError>) -> Rendered {
     let status = error.map_or(200, DataError::status);
     let target = target.to_owned();
     let error = error.map(|e| e.message().to_owned());
-    document(status, move || {
+    document(viewer, status, move || {
         view! {
             <Shell title="Register an existing component" section=Section::Catalog>
                 <ImportPage target=target preview=preview error=error />
@@ -152,8 +166,8 @@ pub fn render_import(target: &str, preview: Option<LocationPreview>, error: Opti
 }
 
 /// What registering added.
-pub fn render_registered(detail: LocationDetail) -> Rendered {
-    document(201, move || {
+pub fn render_registered(viewer: &Viewer, detail: LocationDetail) -> Rendered {
+    document(viewer, 201, move || {
         view! {
             <Shell title="Registered" section=Section::Catalog>
                 <RegisteredPage detail=detail />
@@ -164,8 +178,8 @@ pub fn render_registered(detail: LocationDetail) -> Rendered {
 }
 
 /// The confirmation page before unregistering a location.
-pub fn render_unregister(detail: LocationDetail) -> Rendered {
-    document(200, move || {
+pub fn render_unregister(viewer: &Viewer, detail: LocationDetail) -> Rendered {
+    document(viewer, 200, move || {
         view! {
             <Shell title="Unregister a location" section=Section::Catalog>
                 <UnregisterPage detail=detail />
@@ -176,8 +190,8 @@ pub fn render_unregister(detail: LocationDetail) -> Rendered {
 }
 
 /// What unregistering removed.
-pub fn render_unregistered(detail: LocationDetail) -> Rendered {
-    document(200, move || {
+pub fn render_unregistered(viewer: &Viewer, detail: LocationDetail) -> Rendered {
+    document(viewer, 200, move || {
         view! {
             <Shell title="Unregistered" section=Section::Catalog>
                 <UnregisteredPage detail=detail />
@@ -188,17 +202,17 @@ pub fn render_unregistered(detail: LocationDetail) -> Rendered {
 }
 
 /// The software templates page `/create` (the scaffolder issue fills it).
-pub fn render_create() -> Rendered {
-    placeholder("Create", Section::Create, "Start new projects from software templates.")
+pub fn render_create(viewer: &Viewer) -> Rendered {
+    placeholder(viewer, "Create", Section::Create, "Start new projects from software templates.")
 }
 
 /// The cluster status page `/clusters` (the Kubernetes issue fills it).
-pub fn render_clusters() -> Rendered {
-    placeholder("Clusters", Section::Clusters, "See what runs where across your Kubernetes clusters.")
+pub fn render_clusters(viewer: &Viewer) -> Rendered {
+    placeholder(viewer, "Clusters", Section::Clusters, "See what runs where across your Kubernetes clusters.")
 }
 
-fn placeholder(title: &'static str, section: Section, summary: &'static str) -> Rendered {
-    document(200, move || {
+fn placeholder(viewer: &Viewer, title: &'static str, section: Section, summary: &'static str) -> Rendered {
+    document(viewer, 200, move || {
         view! {
             <Shell title=title section=section>
                 <PlaceholderPage title=title summary=summary />
@@ -209,9 +223,9 @@ fn placeholder(title: &'static str, section: Section, summary: &'static str) -> 
 }
 
 /// The 404 page for `path`, with status 404.
-pub fn render_not_found(path: &str) -> Rendered {
+pub fn render_not_found(viewer: &Viewer, path: &str) -> Rendered {
     let path = path.to_owned();
-    document(404, move || {
+    document(viewer, 404, move || {
         view! {
             <Shell title="Page not found">
                 <NotFoundPage path=path />
@@ -222,13 +236,26 @@ pub fn render_not_found(path: &str) -> Rendered {
 }
 
 /// An error page with the error's status.
-pub fn render_error(error: &DataError) -> Rendered {
+pub fn render_error(viewer: &Viewer, error: &DataError) -> Rendered {
     let status = error.status();
     let message = error.message().to_owned();
-    document(status, move || {
+    document(viewer, status, move || {
         view! {
             <Shell title="Error">
                 <ErrorPage status=status message=message />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The sign-in page.
+pub fn render_sign_in(viewer: &Viewer, options: SignInOptions) -> Rendered {
+    let status = if options.error.is_some() { 403 } else { 200 };
+    document(viewer, status, move || {
+        view! {
+            <Shell title="Sign in">
+                <viewer::SignInPage options=options />
             </Shell>
         }
         .into_any()

@@ -92,10 +92,7 @@ pub fn Shell(
                         <nav class="site-nav" aria-label="Main">
                             <ul>{nav}</ul>
                         </nav>
-                        <div class="user-area" aria-label="Signed in as">
-                            <span class="user-avatar" aria-hidden="true">"G"</span>
-                            <span class="user-name">"Guest"</span>
-                        </div>
+                        <crate::viewer::UserArea />
                     </div>
                 </header>
                 <main id="content" tabindex="-1">

@@ -56,6 +56,22 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     })
 }
 
+/// Sign-in, permissions and sessions as the configuration asks for them:
+/// the guest identity is on by default only on loopback without a provider.
+pub async fn auth_layers(config: &Config, catalog: Arc<Catalog>) -> anyhow::Result<crate::auth::Layers> {
+    let github = config.auth.providers.github.as_ref().map(crate::auth::github::GithubOauth::new).transpose()?;
+    let loopback = config.backend.listen.is_loopback();
+    let guest = config.auth.allow_guest.unwrap_or(loopback && github.is_none());
+    let settings = crate::auth::AuthSettings {
+        guest,
+        allow_unknown_users: config.auth.allow_unknown_users,
+        github,
+        base_url: config.backend.base_url.as_str().to_owned(),
+    };
+    let idle = config.auth.session_duration.map_or(std::time::Duration::from_secs(7 * 86_400), |d| d.get());
+    crate::auth::Layers::new(settings, crate::auth::policy::Policy::new(&config.permission), catalog, idle).await
+}
+
 /// The catalog settings the configuration asks for.
 pub fn catalog_settings(config: &Config) -> CatalogSettings {
     let to_rule = |rule: crate::config::KindRule| KindRule(Some(rule.kinds().iter().map(|k| k.as_str().to_owned()).collect()));
@@ -127,9 +143,11 @@ pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow
 }
 
 /// Every route of the portal: pages, the catalog API, and the operational endpoints.
-pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>) -> axum::Router {
-    let app = crate::web::router(AppState::new(portal)).nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)));
-    crate::ops::mount(app, catalog, metrics)
+pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>, auth: crate::auth::Layers) -> axum::Router {
+    let app = crate::web::router(AppState::new(portal))
+        .nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)))
+        .merge(crate::auth::routes::router());
+    auth.wrap(crate::ops::mount(app, catalog, metrics))
 }
 
 async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
@@ -157,7 +175,8 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let follower = tokio::spawn(Arc::clone(&catalog).follow_other_writers(stop_rx.clone()));
     let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx));
 
-    let app = router(Arc::clone(&catalog), portal, metrics);
+    let auth = auth_layers(config, Arc::clone(&catalog)).await?;
+    let app = router(Arc::clone(&catalog), portal, metrics, auth);
     let listen = match listen {
         Some(addr) => addr,
         None => {

@@ -304,6 +304,16 @@ fn unregister(entity: &EntityDetail) -> impl IntoView + use<> {
             .into_any(),
         );
     }
+    if !entity.may_unregister {
+        return Some(
+            view! {
+                <p class="muted location-note">
+                    "Registered from " <code>{format!("{}:{}", location.location_type, location.target)}</code> "."
+                </p>
+            }
+            .into_any(),
+        );
+    }
     let href = format!("/catalog-import/locations/{}/unregister", super::encode_path_segment(&location.id));
     Some(
         view! {

@@ -35,6 +35,7 @@ pub fn ImportPage(
         </div>
         <section class="card">
             <form class="stack-form" method="post" action=IMPORT_PATH>
+                <crate::viewer::CsrfField />
                 <input type="hidden" name="action" value="analyze" />
                 <div class="field">
                     <label for="import-target">"URL or path"</label>
@@ -82,6 +83,7 @@ fn preview_card(p: LocationPreview) -> impl IntoView {
     } else {
         view! {
             <form method="post" action=IMPORT_PATH>
+                <crate::viewer::CsrfField />
                 <input type="hidden" name="action" value="register" />
                 <input type="hidden" name="target" value=p.target.clone() />
                 <button type="submit">{format!("Register {count} {}", if count == 1 { "entity" } else { "entities" })}</button>
@@ -134,6 +136,7 @@ pub fn UnregisterPage(
     } else {
         view! {
             <form method="post" action=action>
+                <crate::viewer::CsrfField />
                 <button type="submit" class="button-danger">{format!("Unregister and remove {count} {}", if count == 1 { "entity" } else { "entities" })}</button>
                 " "
                 <a class="button button-quiet" href="/catalog">"Cancel"</a>

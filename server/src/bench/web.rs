@@ -52,7 +52,9 @@ async fn run(args: &WebBenchArgs, url: &str, root: &std::path::Path, shape: Shap
     let started = Instant::now();
     portal.reload().await?;
     println!("explorer index built in {:.2?}", started.elapsed());
-    let app = crate::app::router(Arc::clone(&catalog), portal, Arc::new(crate::ops::Metrics::new()));
+    let config = crate::config::Config::load(None, &|_: &str| None)?;
+    let auth = crate::app::auth_layers(&config, Arc::clone(&catalog)).await?;
+    let app = crate::app::router(Arc::clone(&catalog), portal, Arc::new(crate::ops::Metrics::new()), auth);
 
     let n = args.requests.max(1);
     let files = shape.service_files.max(1);

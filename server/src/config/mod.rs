@@ -24,6 +24,7 @@
 //!   github: [{host: github.com, token: "${GITHUB_TOKEN}"}]
 //! ```
 
+pub mod auth;
 mod error;
 mod tree;
 mod values;
@@ -79,6 +80,10 @@ pub struct Config {
     pub catalog: CatalogConfig,
     /// Credentials and API addresses of code hosts.
     pub integrations: IntegrationsConfig,
+    /// Sign-in and sessions.
+    pub auth: auth::AuthConfig,
+    /// Roles and rules.
+    pub permission: auth::PermissionConfig,
 }
 
 /// `backend`: how the server runs.
@@ -328,11 +333,13 @@ pub struct GithubIntegration {
 // The file as written, before defaults that depend on where it is.
 
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog and integrations")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog, integrations, auth and permission")]
 struct RawConfig {
     backend: RawBackend,
     catalog: RawCatalog,
     integrations: RawIntegrations,
+    auth: auth::AuthConfig,
+    permission: auth::PermissionConfig,
 }
 
 #[derive(Default, Deserialize)]
@@ -540,7 +547,7 @@ impl Config {
 /// Turns the file as written into the configuration, filling the defaults
 /// that depend on where the file is.
 fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result<Config, ConfigError> {
-    let RawConfig { backend, catalog, integrations } = raw;
+    let RawConfig { backend, catalog, integrations, auth, permission } = raw;
     let data_dir = join_normalized(&source.base, backend.data_dir.as_deref().unwrap_or(Path::new("data")));
     let database_url = backend.database.url.map(|u| u.resolve_against(&source.base));
     let listen = backend.listen.unwrap_or_default();
@@ -597,8 +604,11 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
         github.push(GithubIntegration { host, token: None, api_base_url });
     }
 
+    check_permission(&permission, source)?;
     Ok(Config {
         file,
+        auth,
+        permission,
         backend: BackendConfig {
             base_url: backend.base_url.unwrap_or_else(|| derive_base_url(&listen)),
             listen,
@@ -620,6 +630,36 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
         },
         integrations: IntegrationsConfig { github },
     })
+}
+
+/// Refuses rules with unknown actions or roles and role members that are
+/// not user or group references.
+fn check_permission(permission: &auth::PermissionConfig, source: &Source<'_>) -> Result<(), ConfigError> {
+    for (role, members) in &permission.roles {
+        for (i, member) in members.iter().enumerate() {
+            let parsed = portolan_catalog::EntityRef::parse(member, portolan_catalog::RefDefaults { kind: Some("user"), namespace: None });
+            let ok = parsed.as_ref().is_ok_and(|r| matches!(r.kind(), "user" | "group"));
+            if !ok {
+                let path = FieldPath::of(&["permission", "roles", role.as_str()]).index(i);
+                return Err(source.invalid(path, format!("{member:?} is not a user or group reference such as group:default/platform")));
+            }
+        }
+    }
+    for (i, rule) in permission.rules.iter().enumerate() {
+        for (j, action) in rule.actions.iter().enumerate() {
+            if !auth::ACTIONS.contains(&action.as_str()) {
+                let path = FieldPath::of(&["permission", "rules"]).index(i).key("actions").index(j);
+                return Err(source.invalid(path, format!("unknown action {action:?}; expected one of {}", auth::ACTIONS.join(", "))));
+            }
+        }
+        for (j, who) in rule.allow.iter().enumerate() {
+            if !matches!(who.as_str(), "owner" | "signedIn") && !permission.roles.contains_key(who) {
+                let path = FieldPath::of(&["permission", "rules"]).index(i).key("allow").index(j);
+                return Err(source.invalid(path, format!("{who:?} is neither owner, signedIn nor a role under permission.roles")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Applies `PORTOLAN_*` environment overrides to the file as written

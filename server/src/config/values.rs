@@ -57,6 +57,12 @@ impl ListenAddr {
         self.port
     }
 
+    /// Whether only this machine can connect (`127.0.0.1`, `::1`, `localhost`).
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host().trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// Whether the host means every interface (`0.0.0.0` or `::`), which a
     /// browser cannot reach as such.
     pub fn is_unspecified(&self) -> bool {

@@ -24,6 +24,8 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine behind it.
     pub backend: Backend,
+    /// The URL it was opened with (other pools, e.g. sessions', use it too).
+    pub url: String,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -46,6 +48,7 @@ impl Db {
             url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
+        let opened_with = url.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(if url.contains(":memory:") { 1 } else { 8 })
             .acquire_timeout(Duration::from_secs(10))
@@ -74,6 +77,6 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply the database migrations")?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, url: opened_with })
     }
 }

@@ -13,7 +13,12 @@ use crate::search::IndexedEntity;
 
 /// The current time as RFC 3339 text (stored as TEXT on both engines).
 pub fn now() -> String {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// A time as RFC 3339 text in UTC, to the millisecond (sorts as it reads).
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = since_epoch.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));

@@ -79,3 +79,15 @@ pub async fn delete<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> Resu
     let done = sqlx::query("DELETE FROM locations WHERE id = $1").bind(id).execute(ex).await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Records who registered a location.
+pub async fn set_created_by<'c>(ex: impl Executor<'c, Database = Any>, id: &str, who: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE locations SET created_by = $1 WHERE id = $2").bind(who).bind(id).execute(ex).await?;
+    Ok(())
+}
+
+/// Who registered a location, when known.
+pub async fn created_by<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT created_by FROM locations WHERE id = $1").bind(id).fetch_optional(ex).await?;
+    Ok(row.and_then(|r| sqlx::Row::try_get::<Option<String>, _>(&r, "created_by").ok().flatten()))
+}

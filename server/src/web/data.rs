@@ -189,6 +189,7 @@ impl PortalData for LivePortal {
         let yaml = serde_norway::to_string(&body).unwrap_or_else(|_| row.body.clone());
         Ok(Some(EntityDetail {
             summary: summary(&entity),
+            may_unregister: false,
             api_version: entity.api_version.clone(),
             uid: row.uid.clone(),
             labels: pairs(&entity.metadata.labels),

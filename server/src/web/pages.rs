@@ -8,7 +8,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use portolan_frontend::{DataError, EntityTab, ExploreQuery, Rendered};
 use serde::Deserialize;
 
+use std::sync::Arc;
+
+use axum::Extension;
+use portolan_frontend::Viewer;
+
 use super::AppState;
+use crate::auth::policy::Action;
+use crate::auth::routes::PageViewer;
+use crate::auth::{Auth, RequestIdentity};
 
 /// Turns a rendered page into an HTML response with its status.
 fn respond(page: Rendered) -> Response {
@@ -27,34 +35,53 @@ fn explore_query(query: Option<&str>) -> ExploreQuery {
 }
 
 /// `GET /`.
-pub(super) async fn home(State(state): State<AppState>) -> Response {
-    respond(portolan_frontend::render_home(state.data.as_ref()))
+pub(super) async fn home(State(state): State<AppState>, PageViewer(viewer): PageViewer) -> Response {
+    respond(portolan_frontend::render_home(&viewer, state.data.as_ref()))
 }
 
 /// `GET /catalog?kind=…&owner=…&q=…&sort=…&order=…&cursor=…&limit=…`.
-pub(super) async fn catalog(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    respond(portolan_frontend::render_catalog(state.data.as_ref(), &explore_query(query.as_deref())))
+pub(super) async fn catalog(State(state): State<AppState>, PageViewer(viewer): PageViewer, RawQuery(query): RawQuery) -> Response {
+    respond(portolan_frontend::render_catalog(&viewer, state.data.as_ref(), &explore_query(query.as_deref())))
 }
 
 /// `GET /api-docs?…`: the explorer over APIs.
-pub(super) async fn api_docs(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    respond(portolan_frontend::render_api_docs(state.data.as_ref(), &explore_query(query.as_deref())))
+pub(super) async fn api_docs(State(state): State<AppState>, PageViewer(viewer): PageViewer, RawQuery(query): RawQuery) -> Response {
+    respond(portolan_frontend::render_api_docs(&viewer, state.data.as_ref(), &explore_query(query.as_deref())))
 }
 
 /// `GET /catalog/:namespace/:kind/:name[?tab=definition|yaml]`.
 pub(super) async fn entity(
     State(state): State<AppState>,
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
     Path((namespace, kind, name)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let pairs = pairs(query.as_deref());
     let tab = EntityTab::from_param(pairs.iter().find(|(k, _)| k == "tab").map(|(_, v)| v.as_str()));
-    respond(portolan_frontend::render_entity(state.data.as_ref(), &kind, &namespace, &name, tab).await)
+    let entity_ref = portolan_catalog::EntityRef::new(&kind, &namespace, &name).to_string();
+    let may_unregister = match (&identity, crate::store::entities::by_ref(&auth.catalog.db.pool, &entity_ref).await) {
+        (Some(identity), Ok(Some(row))) => match auth.location_owners(identity, &row.location_id).await {
+            Ok(owners) => auth.may(identity, Action::LocationDelete, Some(&owners)),
+            Err(_) => false,
+        },
+        _ => false,
+    };
+    respond(portolan_frontend::render_entity(&viewer, state.data.as_ref(), (&kind, &namespace, &name), tab, may_unregister).await)
 }
 
-/// `GET /catalog-import`.
-pub(super) async fn import_form() -> Response {
-    respond(portolan_frontend::render_import("", None, None))
+/// The sign-in page for a viewer who is not signed in.
+fn sign_in_first(viewer: &Viewer) -> Response {
+    Redirect::to(&viewer.sign_in_href()).into_response()
+}
+
+/// `GET /catalog-import` (signed-in users).
+pub(super) async fn import_form(PageViewer(viewer): PageViewer) -> Response {
+    if viewer.user.is_none() {
+        return sign_in_first(&viewer);
+    }
+    respond(portolan_frontend::render_import(&viewer, "", None, None))
 }
 
 /// The register form's fields.
@@ -67,34 +94,93 @@ pub(super) struct ImportForm {
 }
 
 /// `POST /catalog-import`: `action=analyze` previews, `action=register` registers.
-pub(super) async fn import_submit(State(state): State<AppState>, Form(form): Form<ImportForm>) -> Response {
+pub(super) async fn import_submit(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
+    Form(form): Form<ImportForm>,
+) -> Response {
+    let Some(identity) = identity else { return sign_in_first(&viewer) };
     let target = form.target.trim().to_owned();
+    if !auth.may(&identity, Action::LocationCreate, None) {
+        auth.audit(&identity, Action::LocationCreate.as_str(), Some(&target), "denied", None).await;
+        let denied = DataError::Forbidden("You may not register locations on this portal.".to_owned());
+        return respond(portolan_frontend::render_import(&viewer, &target, None, Some(&denied)));
+    }
     match form.action.as_str() {
         "register" => match state.data.register_location(&target).await {
-            Ok(detail) => respond(portolan_frontend::render_registered(detail)),
-            Err(e) => respond(portolan_frontend::render_import(&target, None, Some(&e))),
+            Ok(detail) => {
+                if let Err(e) = crate::store::locations::set_created_by(&auth.catalog.db.pool, &detail.location.id, &identity.user_ref).await {
+                    tracing::error!("cannot record who registered {target}: {e}");
+                }
+                auth.audit(&identity, Action::LocationCreate.as_str(), Some(&target), "ok", None).await;
+                respond(portolan_frontend::render_registered(&viewer, detail))
+            }
+            Err(e) => {
+                auth.audit(&identity, Action::LocationCreate.as_str(), Some(&target), "failed", Some(e.message())).await;
+                respond(portolan_frontend::render_import(&viewer, &target, None, Some(&e)))
+            }
         },
         _ => match state.data.preview_location(&target).await {
-            Ok(preview) => respond(portolan_frontend::render_import(&target, Some(preview), None)),
-            Err(e) => respond(portolan_frontend::render_import(&target, None, Some(&e))),
+            Ok(preview) => respond(portolan_frontend::render_import(&viewer, &target, Some(preview), None)),
+            Err(e) => respond(portolan_frontend::render_import(&viewer, &target, None, Some(&e))),
         },
     }
 }
 
+/// Whether the viewer may unregister location `id`; a page saying why not otherwise.
+async fn may_unregister(auth: &Auth, identity: Option<&crate::auth::Identity>, viewer: &Viewer, id: &str) -> Result<crate::auth::Identity, Response> {
+    let Some(identity) = identity else { return Err(sign_in_first(viewer)) };
+    let owners = match auth.location_owners(identity, id).await {
+        Ok(owners) => owners,
+        Err(e) => return Err(e.into_response()),
+    };
+    if !auth.may(identity, Action::LocationDelete, Some(&owners)) {
+        auth.audit(identity, Action::LocationDelete.as_str(), Some(id), "denied", None).await;
+        let denied = DataError::Forbidden("Only the owners of this location's entities and admins may unregister it.".to_owned());
+        return Err(respond(portolan_frontend::render_error(viewer, &denied)));
+    }
+    Ok(identity.clone())
+}
+
 /// `GET /catalog-import/locations/:id/unregister`: what would go, and a confirm button.
-pub(super) async fn unregister_confirm(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn unregister_confirm(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = may_unregister(&auth, identity.as_ref(), &viewer, &id).await {
+        return refused;
+    }
     match state.data.location(&id).await {
-        Ok(Some(detail)) => respond(portolan_frontend::render_unregister(detail)),
-        Ok(None) => respond(portolan_frontend::render_error(&DataError::NotFound(format!("There is no location with id {id}.")))),
-        Err(e) => respond(portolan_frontend::render_error(&e)),
+        Ok(Some(detail)) => respond(portolan_frontend::render_unregister(&viewer, detail)),
+        Ok(None) => respond(portolan_frontend::render_error(&viewer, &DataError::NotFound(format!("There is no location with id {id}.")))),
+        Err(e) => respond(portolan_frontend::render_error(&viewer, &e)),
     }
 }
 
 /// `POST /catalog-import/locations/:id/unregister`.
-pub(super) async fn unregister(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn unregister(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
+    Path(id): Path<String>,
+) -> Response {
+    let identity = match may_unregister(&auth, identity.as_ref(), &viewer, &id).await {
+        Ok(identity) => identity,
+        Err(refused) => return refused,
+    };
     match state.data.unregister_location(&id).await {
-        Ok(detail) => respond(portolan_frontend::render_unregistered(detail)),
-        Err(e) => respond(portolan_frontend::render_error(&e)),
+        Ok(detail) => {
+            let what = format!("{}:{}", detail.location.location_type, detail.location.target);
+            auth.audit(&identity, Action::LocationDelete.as_str(), Some(&what), "ok", None).await;
+            respond(portolan_frontend::render_unregistered(&viewer, detail))
+        }
+        Err(e) => respond(portolan_frontend::render_error(&viewer, &e)),
     }
 }
 
@@ -105,16 +191,16 @@ pub(super) async fn kind_list(Path((namespace, kind)): Path<(String, String)>) -
 }
 
 /// `GET /create`.
-pub(super) async fn create() -> Response {
-    respond(portolan_frontend::render_create())
+pub(super) async fn create(PageViewer(viewer): PageViewer) -> Response {
+    respond(portolan_frontend::render_create(&viewer))
 }
 
 /// `GET /clusters`.
-pub(super) async fn clusters() -> Response {
-    respond(portolan_frontend::render_clusters())
+pub(super) async fn clusters(PageViewer(viewer): PageViewer) -> Response {
+    respond(portolan_frontend::render_clusters(&viewer))
 }
 
 /// Any path no route matches.
-pub(super) async fn not_found(uri: Uri) -> Response {
-    respond(portolan_frontend::render_not_found(uri.path()))
+pub(super) async fn not_found(PageViewer(viewer): PageViewer, uri: Uri) -> Response {
+    respond(portolan_frontend::render_not_found(&viewer, uri.path()))
 }

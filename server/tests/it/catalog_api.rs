@@ -36,7 +36,21 @@ async fn example_app(t: &TestDb) -> (Router, Arc<Catalog>) {
     let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
     catalog.process_all().await.expect("process");
-    (portolan::api::catalog::router(Arc::clone(&catalog)), catalog)
+    (as_admin(t, portolan::api::catalog::router(Arc::clone(&catalog)), &catalog).await, catalog)
+}
+
+/// `router` behind the auth layers, every request carrying an API token
+/// with every scope (the auth tests check the refusals).
+async fn as_admin(t: &TestDb, router: Router, catalog: &Arc<Catalog>) -> Router {
+    let secret = crate::support::admin_token(&t.db, "user:default/ci", None).await;
+    let bearer: axum::http::HeaderValue = format!("Bearer {secret}").parse().expect("header");
+    crate::support::test_auth(catalog, None).await.wrap(router).layer(axum::middleware::map_request(move |mut r: Request<Body>| {
+        let bearer = bearer.clone();
+        async move {
+            r.headers_mut().entry("authorization").or_insert(bearer);
+            r
+        }
+    }))
 }
 
 fn names(items: &Value) -> Vec<String> {

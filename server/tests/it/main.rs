@@ -1,5 +1,6 @@
 //! The crate's one integration-test binary; each module tests one area.
 
+mod auth;
 mod browser;
 mod catalog_query;
 mod catalog_api;

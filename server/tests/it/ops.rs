@@ -27,7 +27,8 @@ async fn app(t: &TestDb) -> (Router, Arc<Catalog>) {
     let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
     let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
-    (portolan::app::router(Arc::clone(&catalog), portal, metrics), catalog)
+    let auth = crate::support::test_auth(&catalog, None).await;
+    (portolan::app::router(Arc::clone(&catalog), portal, metrics, auth), catalog)
 }
 
 /// GETs `uri`: status, content type, body.

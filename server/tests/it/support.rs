@@ -101,6 +101,8 @@ pub struct TestApp {
     pub portal: portolan::web::LivePortal,
     /// A scratch folder for catalog files the test writes.
     pub scratch: tempfile::TempDir,
+    /// The browser-like session: the session cookie and the last form token seen.
+    jar: std::sync::Mutex<(Option<String>, Option<String>)>,
     _db: TestDb,
 }
 
@@ -109,12 +111,61 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     example: bool,
     postgres: bool,
+    permission: Option<portolan::config::auth::PermissionConfig>,
+    auth: Option<portolan::auth::AuthSettings>,
+}
+
+/// The auth layers of a test app: guest sign-in on, `permission` (or none) in force.
+pub async fn test_auth(
+    catalog: &std::sync::Arc<portolan::ingest::Catalog>,
+    permission: Option<portolan::config::auth::PermissionConfig>,
+) -> portolan::auth::Layers {
+    test_auth_with(catalog, permission, None).await
+}
+
+/// [`test_auth`] with these sign-in settings instead.
+pub async fn test_auth_with(
+    catalog: &std::sync::Arc<portolan::ingest::Catalog>,
+    permission: Option<portolan::config::auth::PermissionConfig>,
+    settings: Option<portolan::auth::AuthSettings>,
+) -> portolan::auth::Layers {
+    let settings = settings.unwrap_or_else(|| portolan::auth::AuthSettings { guest: true, base_url: "http://127.0.0.1:7007".into(), ..Default::default() });
+    let policy = portolan::auth::policy::Policy::new(&permission.unwrap_or_default());
+    portolan::auth::Layers::new(settings, policy, std::sync::Arc::clone(catalog), std::time::Duration::from_secs(3600)).await.expect("auth layers")
+}
+
+/// An API token with every scope, created by `user_ref`, straight in the database.
+pub async fn admin_token(db: &portolan::store::Db, user_ref: &str, expires_at: Option<&str>) -> String {
+    let secret = format!("ptl_test_{}", uuid::Uuid::new_v4().simple());
+    let token = portolan::store::tokens::ApiToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "test".into(),
+        scopes: portolan::auth::policy::Action::ALL.iter().map(|a| a.as_str().to_owned()).collect(),
+        created_by: user_ref.into(),
+        created_at: portolan::store::entities::now(),
+        expires_at: expires_at.map(str::to_owned),
+        revoked_at: None,
+    };
+    portolan::store::tokens::insert(&db.pool, &token, &secret).await.expect("token");
+    secret
 }
 
 impl TestAppBuilder {
     /// Reads the example catalog as a configured location.
     pub fn with_example_catalog(mut self) -> Self {
         self.example = true;
+        self
+    }
+
+    /// Signs in with these settings instead of guest-only.
+    pub fn with_auth(mut self, settings: portolan::auth::AuthSettings) -> Self {
+        self.auth = Some(settings);
+        self
+    }
+
+    /// Puts `permission` in force instead of the defaults.
+    pub fn with_permission(mut self, permission: portolan::config::auth::PermissionConfig) -> Self {
+        self.permission = Some(permission);
         self
     }
 
@@ -140,8 +191,8 @@ impl TestAppBuilder {
         let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
         portal.reload().await.expect("index");
         let metrics = Arc::new(portolan::ops::Metrics::new());
-        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics);
-        Some(TestApp { router, catalog, portal, scratch: tempfile::tempdir().expect("tempdir"), _db: db })
+        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics, test_auth_with(&catalog, self.permission, self.auth).await);
+        Some(TestApp { router, catalog, portal, scratch: tempfile::tempdir().expect("tempdir"), jar: Default::default(), _db: db })
     }
 }
 
@@ -151,13 +202,60 @@ impl TestApp {
         TestAppBuilder::default()
     }
 
-    /// Sends a request; returns status and body text.
-    pub async fn send(&self, request: axum::http::Request<axum::body::Body>) -> (axum::http::StatusCode, String) {
+    /// Sends a request like a browser would: with the session cookie, which
+    /// it keeps up to date, and remembering the last form token it saw.
+    pub async fn send(&self, mut request: axum::http::Request<axum::body::Body>) -> (axum::http::StatusCode, String) {
         use tower::ServiceExt;
+        if let Some(cookie) = self.jar.lock().expect("jar").0.clone() {
+            request.headers_mut().insert("cookie", cookie.parse().expect("cookie"));
+        }
         let response = self.router.clone().oneshot(request).await.expect("router is infallible");
         let status = response.status();
+        if let Some(set) = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            self.jar.lock().expect("jar").0 = Some(pair);
+        }
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-        (status, String::from_utf8_lossy(&body).into_owned())
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let token = regex::Regex::new(r#"name="_csrf" value="([0-9a-f]+)""#).expect("regex");
+        if let Some(found) = token.captures(&body) {
+            self.jar.lock().expect("jar").1 = Some(found[1].to_owned());
+        }
+        (status, location.map_or(body, |to| format!("redirect:{to}")))
+    }
+
+    /// Signs in as the guest, as the sign-in page's button does.
+    pub async fn sign_in_as_guest(&self) {
+        self.get("/sign-in").await;
+        let (status, body) = self.post_form("/sign-in/guest", &[("returnTo", "/")]).await;
+        assert_eq!((status, body.as_str()), (axum::http::StatusCode::SEE_OTHER, "redirect:/"), "guest sign-in");
+        self.get("/").await;
+    }
+
+    /// The session cookie (`name=value`), once there is one.
+    pub fn cookie(&self) -> Option<String> {
+        self.jar.lock().expect("jar").0.clone()
+    }
+
+    /// The session's current form token.
+    pub fn csrf(&self) -> String {
+        self.jar.lock().expect("jar").1.clone().unwrap_or_default()
+    }
+
+    /// Forgets the session cookie, as a new browser would.
+    pub fn forget_session(&self) {
+        *self.jar.lock().expect("jar") = (None, None);
+    }
+
+    /// POSTs a form to `uri` without adding the form token.
+    pub async fn post_form_without_token(&self, uri: &str, fields: &[(&str, &str)]) -> (axum::http::StatusCode, String) {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let request = axum::http::Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        self.send(request).await
     }
 
     /// GETs `uri`.
@@ -165,14 +263,12 @@ impl TestApp {
         self.send(axum::http::Request::get(uri).body(axum::body::Body::empty()).expect("request")).await
     }
 
-    /// POSTs a form to `uri`.
+    /// POSTs a form to `uri` with the session's form token, as the page's form would.
     pub async fn post_form(&self, uri: &str, fields: &[(&str, &str)]) -> (axum::http::StatusCode, String) {
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        let request = axum::http::Request::post(uri)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from(body))
-            .expect("request");
-        self.send(request).await
+        let token = self.csrf();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", token.as_str()));
+        self.post_form_without_token(uri, &all).await
     }
 
     /// Serves the app on a loopback port until the test ends; returns its base URL.

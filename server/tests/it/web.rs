@@ -139,6 +139,9 @@ async fn register_preview_then_unregister() {
     .expect("write");
     let target = file.to_string_lossy().into_owned();
 
+    let (status, redirect) = app.get("/catalog-import").await;
+    assert_eq!((status, redirect.as_str()), (StatusCode::SEE_OTHER, "redirect:/sign-in?returnTo=%2Fcatalog-import"), "sign in first");
+    app.sign_in_as_guest().await;
     let (status, form) = app.get("/catalog-import").await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains(r#"method="post" action="/catalog-import""#));
@@ -213,6 +216,7 @@ async fn pages_on_postgres_follow_catalog_changes() {
         std::fs::write(&file, text).expect("write");
     };
     write("First words");
+    app.sign_in_as_guest().await;
     let (status, _) = app.post_form("/catalog-import", &[("action", "register"), ("target", &file.to_string_lossy())]).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(app.get("/catalog?q=first+words").await.1.contains(">live-edit<"));

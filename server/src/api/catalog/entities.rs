@@ -10,6 +10,8 @@ use portolan_catalog::{EntityRef, RefDefaults, Severity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::policy::Action;
+use crate::auth::{Actor, AuthHandle};
 use crate::error::{AppError, ApiJson};
 use crate::ingest::Catalog;
 use crate::store::entities::{self, EntityRow};
@@ -43,8 +45,18 @@ pub async fn by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>
 
 /// `DELETE /entities/by-uid/:uid`: always 204; the entity comes back on the
 /// next refresh if its location still emits it.
-pub async fn delete_by_uid(State(catalog): State<Arc<Catalog>>, Path(uid): Path<String>) -> Result<StatusCode, AppError> {
-    catalog.delete_entity(&uid).await?;
+pub async fn delete_by_uid(
+    State(catalog): State<Arc<Catalog>>,
+    AuthHandle(auth): AuthHandle,
+    Actor(actor): Actor,
+    Path(uid): Path<String>,
+) -> Result<StatusCode, AppError> {
+    if let Some(row) = entities::by_uid(&catalog.db.pool, &uid).await? {
+        let owners = auth.owners_of(&row.entity_ref);
+        auth.check(&actor, Action::EntityDelete, &row.entity_ref, Some(&owners)).await?;
+        catalog.delete_entity(&uid).await?;
+        auth.audit(&actor, Action::EntityDelete.as_str(), Some(&row.entity_ref), "ok", None).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,8 +124,15 @@ pub struct RefreshRequest {
 }
 
 /// `POST /refresh`: re-reads the location that emits the entity, now.
-pub async fn refresh(State(catalog): State<Arc<Catalog>>, ApiJson(body): ApiJson<RefreshRequest>) -> Result<StatusCode, AppError> {
+pub async fn refresh(
+    State(catalog): State<Arc<Catalog>>,
+    AuthHandle(auth): AuthHandle,
+    Actor(actor): Actor,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<StatusCode, AppError> {
     let entity_ref = EntityRef::parse(&body.entity_ref, RefDefaults::default()).map_err(|e| AppError::input(e.to_string()))?;
+    let owners = auth.owners_of(&entity_ref.to_string());
+    auth.check(&actor, Action::EntityRefresh, &entity_ref.to_string(), Some(&owners)).await?;
     let row = entities::by_ref(&catalog.db.pool, &entity_ref.to_string())
         .await?
         .ok_or_else(|| AppError::not_found(format!("Entity {entity_ref} not found")))?;
@@ -121,6 +140,7 @@ pub async fn refresh(State(catalog): State<Arc<Catalog>>, ApiJson(body): ApiJson
         .await?
         .ok_or_else(|| AppError::not_found(format!("The location of {entity_ref} is gone")))?;
     catalog.process(&location).await?;
+    auth.audit(&actor, Action::EntityRefresh.as_str(), Some(&entity_ref.to_string()), "ok", None).await;
     Ok(StatusCode::OK)
 }
 

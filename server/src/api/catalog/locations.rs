@@ -9,6 +9,8 @@ use portolan_catalog::EntityRef;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::policy::Action;
+use crate::auth::{Actor, AuthHandle};
 use crate::error::{AppError, ApiJson, ApiQuery};
 use crate::ingest::{Catalog, RegisterError};
 use crate::store::entities;
@@ -62,10 +64,14 @@ pub struct CreateQuery {
 /// `POST /locations[?dryRun=true]`: 201 `{location, entities, exists?}`; 409 if it exists.
 pub async fn create(
     State(catalog): State<Arc<Catalog>>,
+    AuthHandle(auth): AuthHandle,
+    Actor(actor): Actor,
     ApiQuery(query): ApiQuery<CreateQuery>,
     ApiJson(body): ApiJson<NewLocation>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1" | ""));
+    let what = format!("{}:{}", body.location_type, body.target);
+    auth.check(&actor, Action::LocationCreate, &what, None).await?;
     if dry_run {
         let preview = catalog.preview(&body.location_type, &body.target).await.map_err(register_error)?;
         let collected = &preview.collected;
@@ -78,7 +84,15 @@ pub async fn create(
             Json(json!({ "location": location_json(&preview.location), "entities": entities, "exists": preview.exists })),
         ));
     }
-    let location = catalog.register(&body.location_type, &body.target).await.map_err(register_error)?;
+    let location = match catalog.register(&body.location_type, &body.target).await {
+        Ok(location) => location,
+        Err(e) => {
+            auth.audit(&actor, Action::LocationCreate.as_str(), Some(&what), "failed", Some(&e.to_string())).await;
+            return Err(register_error(e));
+        }
+    };
+    locations::set_created_by(&catalog.db.pool, &location.id, &actor.user_ref).await?;
+    auth.audit(&actor, Action::LocationCreate.as_str(), Some(&what), "ok", None).await;
     let rows = entities_of(&catalog, &location.id).await?;
     let entities = super::entities::to_json(&catalog, &rows).await?;
     Ok((StatusCode::CREATED, Json(json!({ "location": location_json(&location), "entities": entities }))))
@@ -99,11 +113,20 @@ async fn entities_of(catalog: &Catalog, location_id: &str) -> Result<Vec<entitie
 }
 
 /// `DELETE /locations/:id`: the location and every entity its tree emitted.
-pub async fn delete(State(catalog): State<Arc<Catalog>>, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn delete(
+    State(catalog): State<Arc<Catalog>>,
+    AuthHandle(auth): AuthHandle,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     let location = locations::get(&catalog.db.pool, &id).await?.ok_or_else(|| AppError::not_found(format!("Found no location with ID {id}")))?;
     if location.origin == ORIGIN_CONFIG {
         return Err(AppError::NotAllowedError(format!("Location {id} comes from the configuration and cannot be deleted through the API")));
     }
+    let what = format!("{}:{}", location.location_type, location.target);
+    let owners = auth.location_owners(&actor, &id).await?;
+    auth.check(&actor, Action::LocationDelete, &what, Some(&owners)).await?;
     catalog.remove_location(&id).await?;
+    auth.audit(&actor, Action::LocationDelete.as_str(), Some(&what), "ok", None).await;
     Ok(StatusCode::NO_CONTENT)
 }
