@@ -19,6 +19,7 @@ pub use data::{
     LocationView, PortalData, RelationView,
 };
 pub use explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
+pub use pages::audit::{AuditFilters, AuditRow};
 pub use pages::entity::EntityTab;
 pub use shell::{STYLESHEET_PATH, Section, Shell};
 pub use viewer::{SignInOptions, Viewer, ViewerUser};
@@ -256,6 +257,18 @@ pub fn render_sign_in(viewer: &Viewer, options: SignInOptions) -> Rendered {
         view! {
             <Shell title="Sign in">
                 <viewer::SignInPage options=options />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The audit log page `/audit`.
+pub fn render_audit(viewer: &Viewer, events: Vec<AuditRow>, filters: AuditFilters) -> Rendered {
+    document(viewer, 200, move || {
+        view! {
+            <Shell title="Audit log">
+                <pages::audit::AuditPage events=events filters=filters />
             </Shell>
         }
         .into_any()

@@ -1,5 +1,6 @@
 //! The portal's pages, one module each, plus small helpers they share.
 
+pub mod audit;
 pub mod catalog;
 pub mod entity;
 pub mod entity_kinds;

@@ -1,7 +1,9 @@
 //! GitHub sign-in: the OAuth authorization-code flow (github.com or GitHub
-//! Enterprise), then the user's profile and e-mails from the REST API, and
-//! the catalog `User` entity they are (Backstage's resolvers: entity name =
-//! login, the `github.com/user-login` annotation, the profile e-mail).
+//! Enterprise), then the user's profile, e-mails and teams through octocrab,
+//! and the catalog `User` entity they are (Backstage's resolvers: entity
+//! name = login, the `github.com/user-login` annotation, the profile
+//! e-mail). Teams map to the catalog groups whose `github.com/team-slug`
+//! annotation names them, so ownership follows GitHub teams too.
 
 use serde::Deserialize;
 
@@ -54,6 +56,28 @@ struct Email {
     verified: bool,
 }
 
+#[derive(Deserialize)]
+struct Team {
+    slug: String,
+    organization: TeamOrganization,
+}
+
+#[derive(Deserialize)]
+struct TeamOrganization {
+    login: String,
+}
+
+/// What GitHub says of a signed-in user.
+#[derive(Debug, Clone)]
+pub struct GithubProfile {
+    /// The user.
+    pub user: GithubUser,
+    /// Verified e-mail addresses.
+    pub emails: Vec<String>,
+    /// Teams as `org/slug`, lower-cased.
+    pub teams: Vec<String>,
+}
+
 impl GithubOauth {
     /// The OAuth settings of `auth.providers.github`.
     pub fn new(config: &GithubAuth) -> anyhow::Result<GithubOauth> {
@@ -79,10 +103,6 @@ impl GithubOauth {
             .append_pair("scope", "read:user user:email read:org")
             .append_pair("state", state);
         url.to_string()
-    }
-
-    fn api_url(&self, path: &str) -> String {
-        format!("{}{path}", self.api.as_str().trim_end_matches('/'))
     }
 
     /// Trades the callback's code for an access token.
@@ -112,22 +132,34 @@ impl GithubOauth {
         }
     }
 
-    /// The signed-in user's profile and verified e-mails.
-    pub async fn user(&self, http: &reqwest::Client, token: &str) -> anyhow::Result<(GithubUser, Vec<String>)> {
-        let get = |path: &str| {
-            http.get(self.api_url(path))
-                .bearer_auth(token)
-                .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-                .header(reqwest::header::USER_AGENT, "portolan")
-        };
-        let user: GithubUser = get("/user").send().await?.error_for_status()?.json().await?;
-        // The e-mail list needs the user:email scope; without it, the public one will do.
-        let emails = match get("/user/emails").send().await.and_then(reqwest::Response::error_for_status) {
-            Ok(response) => response.json::<Vec<Email>>().await.unwrap_or_default().into_iter().filter(|e| e.verified).map(|e| e.email).collect(),
-            Err(_) => Vec::new(),
-        };
-        Ok((user, emails))
+    /// The signed-in user's profile, verified e-mails and teams.
+    pub async fn profile(&self, token: &str) -> anyhow::Result<GithubProfile> {
+        let client = octocrab::Octocrab::builder().base_uri(self.api.as_str())?.personal_token(token.to_owned()).build()?;
+        let user: GithubUser = client.get("/user", None::<&()>).await?;
+        // E-mails need the user:email scope and teams read:org; without them the profile still signs in.
+        let emails: Vec<Email> = client.get("/user/emails", None::<&()>).await.unwrap_or_default();
+        let teams: Vec<Team> = client.get("/user/teams", None::<&()>).await.unwrap_or_default();
+        Ok(GithubProfile {
+            user,
+            emails: emails.into_iter().filter(|e| e.verified).map(|e| e.email).collect(),
+            teams: teams.into_iter().map(|t| format!("{}/{}", t.organization.login, t.slug).to_lowercase()).collect(),
+        })
     }
+}
+
+/// The catalog groups that stand for these GitHub teams (`org/slug`).
+pub fn groups_of_teams(index: &SearchIndex, teams: &[String]) -> Vec<String> {
+    let mut groups = Vec::new();
+    for team in teams {
+        let Ok(filter) = Predicate::from_json(&serde_json::json!({ "kind": "group", "metadata.annotations.github.com/team-slug": team })) else {
+            continue;
+        };
+        let query = EntityQuery { filter: Some(filter), ..EntityQuery::default() };
+        groups.extend(index.page(&query, None, Direction::Next, 10, 0).into_iter().map(|r| r.entity_ref));
+    }
+    groups.sort();
+    groups.dedup();
+    groups
 }
 
 /// The catalog `User` a GitHub user is: by name, then by the

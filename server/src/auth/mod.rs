@@ -69,6 +69,10 @@ pub struct Identity {
     pub display_name: String,
     /// How they signed in.
     pub via: Via,
+    /// Groups they belong to outside the catalog's own membership (their
+    /// GitHub teams' groups).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 impl Identity {
@@ -123,7 +127,8 @@ impl Auth {
     /// they are a member of, and those groups' parents.
     pub fn subject(&self, identity: &Identity) -> Subject {
         let mut ownership = BTreeSet::from([identity.user_ref.clone()]);
-        let mut queue: Vec<String> = vec![identity.user_ref.clone()];
+        ownership.extend(identity.groups.iter().cloned());
+        let mut queue: Vec<String> = ownership.iter().cloned().collect();
         while let Some(current) = queue.pop() {
             for (relation, target) in self.catalog.index.relations_of(&current) {
                 let up = relation == RelationType::MemberOf.as_str() || relation == RelationType::ChildOf.as_str();
@@ -210,6 +215,7 @@ impl Auth {
             user_ref: token.created_by.clone(),
             display_name: format!("token {}", token.name),
             via: Via::Token { id: token.id, scopes: token.scopes },
+            groups: Vec::new(),
         }))
     }
 }

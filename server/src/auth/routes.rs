@@ -104,6 +104,7 @@ pub fn router() -> Router {
         .route("/auth/github/start", get(github_start))
         .route("/auth/github/callback", get(github_callback))
         .route("/api/audit", get(audit_list))
+        .route("/audit", get(audit_page))
         .route("/api/auth/tokens", get(tokens_list).post(token_create))
         .route("/api/auth/tokens/{id}", delete(token_revoke))
         .route("/api/auth/me", get(me))
@@ -154,7 +155,7 @@ async fn sign_in_guest(
         auth.audit_as(GUEST_REF, "auth.sign-in", None, "denied", Some("guest sign-in is off")).await;
         return Err(AppError::NotAllowedError("Guest sign-in is not enabled on this portal".into()));
     }
-    let identity = Identity { user_ref: GUEST_REF.to_owned(), display_name: "Guest".to_owned(), via: Via::Guest };
+    let identity = Identity { user_ref: GUEST_REF.to_owned(), display_name: "Guest".to_owned(), via: Via::Guest, groups: Vec::new() };
     super::sign_in(&session, &identity).await?;
     auth.audit(&identity, "auth.sign-in", None, "ok", Some("guest")).await;
     Ok(Redirect::to(&safe_return_to(form.return_to.as_deref())).into_response())
@@ -220,10 +221,10 @@ async fn github_callback(
     };
     let signed = async {
         let token = github.exchange(&auth.http, code, &callback_url(&auth)).await?;
-        github.user(&auth.http, &token).await
+        github.profile(&token).await
     }
     .await;
-    let (user, emails) = match signed {
+    let super::github::GithubProfile { user, emails, teams } = match signed {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!("GitHub sign-in failed: {e:#}");
@@ -247,6 +248,7 @@ async fn github_callback(
         user_ref,
         display_name: user.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| user.login.clone()),
         via: Via::Github { login: user.login.clone() },
+        groups: super::github::groups_of_teams(&auth.catalog.index, &teams),
     };
     super::sign_in(&session, &identity).await?;
     auth.audit(&identity, "auth.sign-in", None, "ok", Some("github")).await;
@@ -275,6 +277,35 @@ async fn audit_list(
     let filter = audit::AuditFilter { actor: q.actor, action: q.action, result: q.result, since: q.since, limit: q.limit.unwrap_or(100) };
     let events = audit::list(&auth.catalog.db.pool, &filter).await?;
     Ok(Json(json!({ "items": events })))
+}
+
+async fn audit_page(
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    let Some(identity) = identity else { return Ok(Redirect::to(&viewer.sign_in_href()).into_response()) };
+    auth.check(&identity, Action::AuditRead, "the audit log", None).await?;
+    let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let filters = portolan_frontend::AuditFilters {
+        actor: q.actor.clone().unwrap_or_default(),
+        action: q.action.clone().unwrap_or_default(),
+        result: q.result.clone().unwrap_or_default(),
+    };
+    let filter = audit::AuditFilter {
+        actor: blank(q.actor),
+        action: blank(q.action),
+        result: blank(q.result),
+        since: blank(q.since),
+        limit: q.limit.unwrap_or(200),
+    };
+    let events = audit::list(&auth.catalog.db.pool, &filter)
+        .await?
+        .into_iter()
+        .map(|e| portolan_frontend::AuditRow { at: e.at, actor: e.actor, action: e.action, target: e.target, result: e.result, detail: e.detail })
+        .collect();
+    Ok(page(portolan_frontend::render_audit(&viewer, events, filters)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -38,11 +38,19 @@ async fn token(State(gh): State<FakeGithub>, Form(form): Form<Vec<(String, Strin
 async fn user(State(gh): State<FakeGithub>, headers: HeaderMap) -> Result<Json<Value>, StatusCode> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     gh.calls.lock().expect("calls").push(format!("user {auth}"));
-    let login = auth.strip_prefix("Bearer gho_").ok_or(StatusCode::UNAUTHORIZED)?;
+    let login = auth.strip_prefix("Bearer gho_").or_else(|| auth.strip_prefix("token gho_")).ok_or(StatusCode::UNAUTHORIZED)?;
     Ok(Json(json!({ "login": login, "name": format!("{login} (GitHub)"), "email": null })))
 }
 
 async fn emails() -> Json<Value> {
+    Json(json!([]))
+}
+
+async fn teams(headers: HeaderMap) -> Json<Value> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if auth.ends_with("gho_teamster") {
+        return Json(json!([{ "slug": "rider-apps", "organization": { "login": "Spokewise" } }]));
+    }
     Json(json!([]))
 }
 
@@ -52,6 +60,7 @@ async fn fake_github() -> (String, FakeGithub) {
         .route("/login/oauth/access_token", post(token))
         .route("/api/v3/user", get(user))
         .route("/api/v3/user/emails", get(emails))
+        .route("/api/v3/user/teams", get(teams))
         .with_state(gh.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -155,6 +164,11 @@ async fn unknown_github_users_sign_in_when_allowed() {
     let (status, _) = github_sign_in(&app, "Stranger").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(me(&app).await.1["userRef"], "user:default/stranger");
+    // GitHub teams map to the catalog groups annotated with their slug.
+    app.post_form("/sign-out", &[]).await;
+    github_sign_in(&app, "teamster").await;
+    let (_, who) = me(&app).await;
+    assert_eq!(who["groups"], json!(["group:default/rider-apps"]), "{who}");
 }
 
 #[tokio::test]
@@ -268,6 +282,13 @@ async fn owners_may_unregister_and_others_may_not() {
     let (status, page) = app.post_form(&unregister, &[]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("The location was removed"));
+
+    // The audit page lists both attempts, filtered by action.
+    let (status, audit) = app.get("/audit?action=catalog.location.delete").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(audit.contains("user:default/mara.lindqvist") && audit.contains("audit-denied"), "{audit}");
+    assert!(audit.contains("user:default/theo.bergmann") && audit.contains("audit-ok"), "{audit}");
+    assert!(!audit.contains("auth.sign-in"), "the filter applies");
 }
 
 #[tokio::test]

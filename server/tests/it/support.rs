@@ -4,6 +4,26 @@
 
 use portolan::store::Db;
 
+/// Sends every log line of the test run, debug level and up, to the file
+/// `PORTOLAN_TEST_LOG` names (`.ci/run` sets it and then searches the file
+/// for the secrets the tests use: none may appear). Called by the
+/// constructors every test goes through; later calls do nothing.
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(path) = std::env::var("PORTOLAN_TEST_LOG") else { return };
+        if let Some(dir) = std::path::Path::new(&path).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,hyper=info,h2=info,rustls=info,sqlx=info"))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 /// Whether tests that need an outside tool must fail rather than skip (set by `.ci/run`).
 pub fn tools_required() -> bool {
     std::env::var("PORTOLAN_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
@@ -22,6 +42,7 @@ const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 impl TestDb {
     /// A fresh SQLite file.
     pub async fn sqlite() -> TestDb {
+        capture_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("portolan.db").display());
         let db = Db::connect(&url).await.expect("sqlite");
@@ -30,6 +51,7 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` (said loudly) when no server answers.
     pub async fn postgres() -> Option<TestDb> {
+        capture_logs();
         sqlx::any::install_default_drivers();
         let admin = match sqlx::AnyPool::connect(PG_ADMIN_URL).await {
             Ok(pool) => pool,
