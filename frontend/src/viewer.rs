@@ -13,6 +13,9 @@ pub struct Viewer {
     pub csrf: String,
     /// The page's own path and query, for "sign in and come back".
     pub path: String,
+    /// Actions (not tied to an owned entity) the viewer may take, e.g.
+    /// `catalog.location.create`: links to denied ones are not shown.
+    pub allowed: Vec<String>,
 }
 
 /// A signed-in user as the header shows them.
@@ -30,6 +33,12 @@ impl Viewer {
     /// The viewer of the page being rendered (nobody outside a render).
     pub fn current() -> Viewer {
         use_context::<Viewer>().unwrap_or_default()
+    }
+
+    /// Whether a link to `action` should be offered: anyone not signed in
+    /// is offered it (it leads to the sign-in), signed-in viewers only when allowed.
+    pub fn offers(&self, action: &str) -> bool {
+        self.user.is_none() || self.allowed.iter().any(|a| a == action)
     }
 
     /// The sign-in link that returns to this page.
@@ -57,8 +66,10 @@ pub fn UserArea() -> impl IntoView {
                 Some(href) => view! { <a class="user-name" href=href>{user.display_name.clone()}</a> }.into_any(),
                 None => view! { <span class="user-name">{user.display_name.clone()}</span> }.into_any(),
             };
+            let audit = viewer.allowed.iter().any(|a| a == "audit.read").then(|| view! { <a class="audit-link" href="/audit">"Audit"</a> });
             view! {
                 <div class="user-area" aria-label="Signed in as">
+                    {audit}
                     <span class="user-avatar" aria-hidden="true">{initial}</span>
                     {name}
                     <form class="sign-out" method="post" action="/sign-out">

@@ -147,7 +147,7 @@ pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops
     let app = crate::web::router(AppState::new(portal))
         .nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)))
         .merge(crate::auth::routes::router());
-    auth.wrap(crate::ops::mount(app, catalog, metrics))
+    crate::web::harden(auth.wrap(crate::ops::mount(app, catalog, metrics)))
 }
 
 async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {

@@ -29,8 +29,9 @@ pub fn HomePage(
                 <p>
                     "Portolan found no catalog entities. List your "
                     <code>"catalog-info.yaml"</code> " files under "
-                    <code>"catalog.locations"</code> " in portolan.yaml, or "
-                    <a href="/catalog-import">"register one"</a> "."
+                    <code>"catalog.locations"</code> " in portolan.yaml"
+                    {crate::viewer::Viewer::current().offers("catalog.location.create").then(|| view! { ", or " <a href="/catalog-import">"register one"</a> })}
+                    "."
                 </p>
             </section>
         }
@@ -66,7 +67,9 @@ pub fn HomePage(
             <p class="lede">{summary}</p>
             <p class="actions">
                 <a class="button" href="/catalog">"View all entities"</a>
-                <a class="button button-quiet" href="/catalog-import">"Register an existing component"</a>
+                {crate::viewer::Viewer::current()
+                    .offers("catalog.location.create")
+                    .then(|| view! { <a class="button button-quiet" href="/catalog-import">"Register an existing component"</a> })}
             </p>
         </div>
         {body}

@@ -86,12 +86,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PageViewer {
         let csrf = super::csrf_token(&session).await.map_err(IntoResponse::into_response)?;
         let identity = parts.extensions.get::<RequestIdentity>().and_then(|r| r.0.clone());
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let allowed = match (&identity, parts.extensions.get::<Arc<Auth>>()) {
+            (Some(identity), Some(auth)) => [Action::LocationCreate, Action::AuditRead, Action::TokenManage, Action::TaskCreate]
+                .into_iter()
+                .filter(|a| auth.may(identity, *a, None))
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            _ => Vec::new(),
+        };
         let user = identity.map(|i| ViewerUser {
             entity_href: portolan_frontend::pages::ref_href(&i.user_ref),
             guest: i.via == Via::Guest,
             display_name: i.display_name,
         });
-        Ok(PageViewer(Viewer { user, csrf, path }))
+        Ok(PageViewer(Viewer { user, csrf, path, allowed }))
     }
 }
 

@@ -63,8 +63,12 @@ pub fn router(state: AppState) -> Router {
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))
         .fallback(pages::not_found)
         .with_state(state)
-        .layer(axum::middleware::map_response(security_headers))
-        .layer(TraceLayer::new_for_http())
+}
+
+/// `app` with what every response needs: the security headers and a
+/// trace span per request.
+pub fn harden(app: Router) -> Router {
+    app.layer(axum::middleware::map_response(security_headers)).layer(TraceLayer::new_for_http())
 }
 
 /// Headers every response carries. The pages use no scripts at all, so the

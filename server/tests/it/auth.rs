@@ -306,3 +306,32 @@ async fn sign_in_never_redirects_off_site() {
     let (_, page) = app.get("/sign-in").await;
     assert!(!page.contains(CLIENT_SECRET));
 }
+
+#[tokio::test]
+async fn denied_actions_are_not_offered_and_every_page_is_hardened() {
+    let mut permission = portolan::config::auth::PermissionConfig::default();
+    permission.roles.insert("admin".into(), vec!["group:default/platform-eng".into()]);
+    permission.rules.push(portolan::config::auth::PermissionRule {
+        actions: vec!["catalog.location.create".into(), "audit.read".into()],
+        allow: vec!["admin".into()],
+        tags: vec![],
+    });
+    let app = TestApp::builder().with_example_catalog().with_permission(permission).build().await.expect("app");
+    let (_, home) = app.get("/").await;
+    assert!(home.contains("Register an existing component"), "offered before sign-in (it leads there)");
+    app.sign_in_as_guest().await;
+    let (_, home) = app.get("/").await;
+    assert!(!home.contains("Register an existing component") && !home.contains(r#"href="/audit""#), "not offered to the guest");
+    let (status, _) = app.get("/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    for path in ["/sign-in", "/api/catalog/entities?limit=1", "/catalog"] {
+        let response = tower::ServiceExt::oneshot(app.router.clone(), Request::get(path).body(Body::empty()).expect("request")).await.expect("response");
+        let csp = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
+        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        if !cookie.is_empty() {
+            assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{path}: {cookie}");
+        }
+    }
+}
