@@ -43,7 +43,7 @@ pub struct IndexedEntity {
     pub uid: String,
     /// Its canonical, lower-cased `kind:namespace/name`.
     pub entity_ref: String,
-    rows: Vec<rows::SearchRow>,
+    rows: rows::FlatRows,
     text: String,
     relations: Vec<(RelationType, String)>,
     summary: Option<EntitySummary>,
@@ -57,7 +57,7 @@ impl IndexedEntity {
         IndexedEntity {
             uid: uid.to_owned(),
             entity_ref: entity_ref.to_owned(),
-            rows: rows::search_rows_with_originals(body, &pairs),
+            rows: rows::flat_rows(body, &pairs),
             text: rows::search_text(body),
             summary: summary_of(body),
             relations,
@@ -151,15 +151,15 @@ impl State {
         let mut rows: Vec<Row> = entity
             .rows
             .iter()
-            .map(|r| {
-                let value = r.value.as_deref().map_or(NONE, |v| strings.intern(v));
+            .map(|(key, value, original)| {
+                let value_id = value.map_or(NONE, |v| strings.intern(v));
                 // Most values are written in lower case already: one lookup, not two.
-                let original = match (r.original_value.as_deref(), r.value.as_deref()) {
-                    (Some(o), Some(v)) if o == v => strings.intern_again(value),
+                let original = match (original, value) {
+                    (Some(o), Some(v)) if o == v => strings.intern_again(value_id),
                     (Some(o), _) => strings.intern(o),
                     (None, _) => NONE,
                 };
-                Row { key: strings.intern(&r.key), value, original }
+                Row { key: strings.intern(key), value: value_id, original }
             })
             .collect();
         rows.sort_unstable();

@@ -413,3 +413,33 @@ async fn errors_come_out_in_backstages_envelope() {
     let (status, body) = call(app(), Request::get("/nowhere").body(Body::empty()).expect("req")).await;
     assert_eq!((status, &body["error"]["name"]), (StatusCode::NOT_FOUND, &json!("NotFoundError")));
 }
+
+#[test]
+fn flat_rows_are_the_search_rows_for_every_realworld_entity() {
+    use portolan::search::rows::{flat_rows, search_rows_with_originals};
+    let root = crate::support::repo().join("../shared/fixtures/realworld");
+    let mut checked = 0;
+    for file in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+        let path = file.path();
+        if !path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let folder = path.parent().expect("folder");
+        let report = portolan_catalog::parse_catalog_file(&text, &portolan::ingest::reader::FileResolver { folder });
+        for entity in report.entities() {
+            let mut value = serde_json::to_value(entity).expect("json");
+            value["metadata"]["uid"] = json!("Some-UID");
+            let relations: Vec<(String, String)> =
+                entity.relations.iter().map(|r| (r.relation_type.as_str().to_owned(), r.target_ref.to_string())).collect();
+            let expected: Vec<(String, Option<String>, Option<String>)> =
+                search_rows_with_originals(&value, &relations).into_iter().map(|r| (r.key, r.value, r.original_value)).collect();
+            let flat = flat_rows(&value, &relations);
+            let got: Vec<(String, Option<String>, Option<String>)> =
+                flat.iter().map(|(k, v, o)| (k.to_owned(), v.map(str::to_owned), o.map(str::to_owned))).collect();
+            assert_eq!(got, expected, "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "only {checked} entities checked");
+}
