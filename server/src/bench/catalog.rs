@@ -186,6 +186,16 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let by_query: Vec<String> = (0..n).map(|_| "/entities/by-query?filter=kind=component&limit=100".to_owned()).collect();
     let facets: Vec<String> = (0..n.min(50)).map(|_| "/entity-facets?facet=kind&facet=spec.type&facet=spec.owner".to_owned()).collect();
     let text: Vec<String> = (0..n.min(100)).map(|i| format!("/entities/by-query?fullTextFilterTerm=part%20{}&limit=20", (i * 31) % files)).collect();
+    {
+        use crate::api::catalog::query::{Direction, EntityFilter, EntityQuery};
+        let filter = EntityFilter::parse(["kind=component"])?.map(|f| f.to_predicate());
+        let query = EntityQuery { filter, ..EntityQuery::default() };
+        let started = Instant::now();
+        for _ in 0..20 {
+            std::hint::black_box(catalog.index.page_and_count(&query, None, Direction::Next, 100, 0));
+        }
+        println!("  of which the index's page and count: {:.2?} per query", started.elapsed() / 20);
+    }
     for (label, uris) in [("by-name", &by_name), ("by-query kind=component limit=100", &by_query), ("facets kind,type,owner", &facets), ("full-text", &text)] {
         let (p50, p99) = time_requests(&app, uris).await?;
         println!("{label}: p50 {p50:.2?}, p99 {p99:.2?} ({} requests)", uris.len());

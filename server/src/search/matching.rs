@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::intern::{Interner, NONE};
+use super::postings::Bits;
 use super::{Entry, SearchIndex, State};
 use crate::api::catalog::query::{Direction, EntityQuery, FullTextFilter, Matcher, Position, Predicate, SortOrder};
 
@@ -95,6 +96,67 @@ fn holds(c: &Compiled, e: &Entry, strings: &Interner) -> bool {
     }
 }
 
+/// Whether `c` can be answered from the postings alone.
+fn indexed(c: &Compiled) -> bool {
+    match c {
+        Compiled::Const(_) | Compiled::Exists(_) | Compiled::Eq(..) | Compiled::In(..) => true,
+        Compiled::All(items) | Compiled::Any(items) => items.iter().all(indexed),
+        Compiled::Not(inner) => indexed(inner),
+        Compiled::Prefix(..) | Compiled::Text(_) | Compiled::TextIn(..) => false,
+    }
+}
+
+impl State {
+    fn len_bits(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The slots `c` holds for: from the postings where it can, by looking
+    /// at the entities only for what they cannot answer (prefixes, text),
+    /// and then only at those the rest of a conjunction left.
+    fn select(&self, c: &Compiled) -> Bits {
+        let n = self.len_bits();
+        match c {
+            Compiled::Const(true) => self.live.clone(),
+            Compiled::Const(false) => Bits::empty(n),
+            Compiled::Exists(key) => Bits::of(n, self.postings.with_key(*key)),
+            Compiled::Eq(key, value) => Bits::of(n, self.postings.with_value(*key, *value)),
+            Compiled::In(key, values) => {
+                values.iter().fold(Bits::empty(n), |acc, v| acc.or(&Bits::of(n, self.postings.with_value(*key, *v))))
+            }
+            Compiled::Not(inner) => self.live.clone().and_not(&self.select(inner)),
+            Compiled::Any(items) => items.iter().fold(Bits::empty(n), |acc, c| acc.or(&self.select(c))),
+            Compiled::All(items) => {
+                let (fast, slow): (Vec<&Compiled>, Vec<&Compiled>) = items.iter().partition(|c| indexed(c));
+                let candidates = fast.iter().fold(self.live.clone(), |acc, c| acc.and(&self.select(c)));
+                if slow.is_empty() {
+                    return candidates;
+                }
+                let mut out = Bits::empty(n);
+                for slot in candidates.iter() {
+                    if let Some(Some(e)) = self.entries.get(slot as usize)
+                        && slow.iter().all(|c| holds(c, e, &self.strings))
+                    {
+                        out.set(slot);
+                    }
+                }
+                out
+            }
+            Compiled::Prefix(..) | Compiled::Text(_) | Compiled::TextIn(..) => {
+                let mut out = Bits::empty(n);
+                for (slot, e) in self.entries.iter().enumerate() {
+                    if let Some(e) = e
+                        && holds(c, e, &self.strings)
+                    {
+                        out.set(u32::try_from(slot).unwrap_or(u32::MAX));
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
 /// One entity of a page: what the caller needs to fetch it and to make cursors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRow {
@@ -152,7 +214,7 @@ impl SearchIndex {
     pub fn count(&self, query: &EntityQuery) -> u64 {
         let state = self.read();
         let compiled = compile_query(query, &state.strings);
-        state.live().filter(|e| holds(&compiled, e, &state.strings)).count() as u64
+        state.select(&compiled).count()
     }
 
     /// One page of `query`: with `after`, only entities strictly after that
@@ -177,19 +239,45 @@ impl SearchIndex {
         let state = self.read();
         let strings = &state.strings;
         let compiled = compile_query(query, strings);
+        let selected = state.select(&compiled);
+        let total = selected.count();
+        let backwards = direction == Direction::Prev;
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let wanted = usize::try_from(offset.saturating_add(limit).saturating_add(1)).unwrap_or(usize::MAX);
+        let row_of = |entry: &Entry, values: Vec<Option<&str>>| PageRow {
+            uid: entry.uid.to_string(),
+            entity_ref: entry.entity_ref.to_string(),
+            position: Position { values: values.iter().map(|v| v.map(str::to_owned)).collect(), uid: entry.uid.to_string() },
+        };
+        if query.order.is_empty() {
+            // Uid order: walk the uids from the position and stop at the page's end.
+            use std::ops::Bound;
+            let after_uid = after.map(|p| p.uid.as_str());
+            let range: Box<dyn Iterator<Item = (&Box<str>, &u32)>> = match (after_uid, backwards) {
+                (None, false) => Box::new(state.by_uid.iter()),
+                (None, true) => Box::new(state.by_uid.iter().rev()),
+                (Some(uid), false) => Box::new(state.by_uid.range::<str, _>((Bound::Excluded(uid), Bound::Unbounded))),
+                (Some(uid), true) => Box::new(state.by_uid.range::<str, _>((Bound::Unbounded, Bound::Excluded(uid))).rev()),
+            };
+            let rows = range
+                .filter(|(_, slot)| selected.contains(**slot))
+                .filter_map(|(_, slot)| state.entries.get(*slot as usize).and_then(Option::as_ref))
+                .take(wanted)
+                .skip(skip)
+                .map(|e| row_of(e, Vec::new()))
+                .collect();
+            return (total, rows);
+        }
         let keys: Vec<Option<u32>> = query.order.iter().map(|o| strings.get(&o.field)).collect();
         let orders: Vec<SortOrder> = query.order.iter().map(|o| o.order).collect();
-        let backwards = direction == Direction::Prev;
         let after_values: Option<Vec<Option<&str>>> = after.map(|p| p.values.iter().map(Option::as_deref).collect());
         let fetch_order = |a: &SortKey<'_>, b: &SortKey<'_>| {
             let o = forward(&a.values, a.uid, &b.values, b.uid, &orders);
             if backwards { o.reverse() } else { o }
         };
-        let mut total = 0u64;
-        let mut candidates: Vec<SortKey<'_>> = state
-            .live()
-            .filter(|e| holds(&compiled, e, strings))
-            .inspect(|_| total += 1)
+        let mut candidates: Vec<SortKey<'_>> = selected
+            .iter()
+            .filter_map(|slot| state.entries.get(slot as usize).and_then(Option::as_ref))
             .map(|e| SortKey { values: keys.iter().map(|&k| state.sort_value(e, k)).collect(), uid: &e.uid, entry: e })
             .filter(|k| match (&after_values, after) {
                 (Some(values), Some(position)) => {
@@ -199,22 +287,12 @@ impl SearchIndex {
                 _ => true,
             })
             .collect();
-        let wanted = usize::try_from(offset.saturating_add(limit).saturating_add(1)).unwrap_or(usize::MAX);
         if candidates.len() > wanted {
             candidates.select_nth_unstable_by(wanted - 1, fetch_order);
             candidates.truncate(wanted);
         }
         candidates.sort_unstable_by(fetch_order);
-        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-        let rows = candidates
-            .into_iter()
-            .skip(skip)
-            .map(|k| PageRow {
-                uid: k.uid.to_owned(),
-                entity_ref: k.entry.entity_ref.to_string(),
-                position: Position { values: k.values.iter().map(|v| v.map(str::to_owned)).collect(), uid: k.uid.to_owned() },
-            })
-            .collect();
+        let rows = candidates.into_iter().skip(skip).map(|k| row_of(k.entry, k.values)).collect();
         (total, rows)
     }
 
@@ -223,14 +301,14 @@ impl SearchIndex {
     pub fn facets(&self, facet_keys: &[String], filter: Option<&Predicate>) -> Vec<Vec<FacetCount>> {
         let state = self.read();
         let strings = &state.strings;
-        let compiled = filter.map(|f| compile(f, strings));
+        let selected = match filter {
+            Some(f) => state.select(&compile(f, strings)),
+            None => state.live.clone(),
+        };
         let keys: Vec<Option<u32>> = facet_keys.iter().map(|k| strings.get(&k.to_lowercase())).collect();
         // Per facet: value id → (count, smallest original spelling).
         let mut counts: Vec<HashMap<u32, (u64, u32)>> = keys.iter().map(|_| HashMap::new()).collect();
-        for e in state.live() {
-            if compiled.as_ref().is_some_and(|c| !holds(c, e, strings)) {
-                continue;
-            }
+        for e in selected.iter().filter_map(|slot| state.entries.get(slot as usize).and_then(Option::as_ref)) {
             for (key, counts) in keys.iter().zip(counts.iter_mut()) {
                 let Some(key) = *key else { continue };
                 for row in e.rows_of(key).iter().filter(|r| r.value != NONE) {

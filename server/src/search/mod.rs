@@ -11,11 +11,12 @@
 
 mod intern;
 mod matching;
+mod postings;
 pub mod rows;
 mod summary;
 mod sync;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use portolan_catalog::RelationType;
@@ -95,17 +96,37 @@ impl Entry {
 }
 
 /// The index's contents; queries read it under a shared lock.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     strings: Interner,
     /// Slots; `None` where an entity was removed (reused by the next one).
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
-    by_uid: HashMap<Box<str>, u32>,
+    /// Live slots.
+    live: postings::Bits,
+    /// Which slots have which keys and values.
+    postings: postings::Postings,
+    /// In uid order: the default order of every list.
+    by_uid: BTreeMap<Box<str>, u32>,
     by_ref: HashMap<Box<str>, u32>,
     /// Target ref → the relations other entities' specs point at it with,
     /// as `(type as written, source slot)`.
     incoming: HashMap<Box<str>, Vec<(RelationType, u32)>>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            strings: Interner::default(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            live: postings::Bits::empty(0),
+            postings: postings::Postings::default(),
+            by_uid: BTreeMap::new(),
+            by_ref: HashMap::new(),
+            incoming: HashMap::new(),
+        }
+    }
 }
 
 impl State {
@@ -116,6 +137,8 @@ impl State {
     fn remove_uid(&mut self, uid: &str) {
         let Some(slot) = self.by_uid.remove(uid) else { return };
         let Some(entry) = self.entries.get_mut(slot as usize).and_then(Option::take) else { return };
+        self.live.clear(slot);
+        self.postings.remove(slot, &entry.rows);
         for row in entry.rows.iter() {
             for id in [row.key, row.value, row.original] {
                 if id != NONE {
@@ -180,6 +203,8 @@ impl State {
         }
         self.by_uid.insert(entity.uid.as_str().into(), slot);
         self.by_ref.insert(entity.entity_ref.as_str().into(), slot);
+        self.live.set(slot);
+        self.postings.add(slot, &rows);
         self.entries[slot as usize] = Some(Entry {
             uid: entity.uid.into(),
             entity_ref: entity.entity_ref.into(),
