@@ -258,3 +258,59 @@ async fn a_second_server_follows_the_writes_of_another() {
         assert!(titled(&follower).is_empty(), "the edit back is seen");
     }
 }
+
+#[tokio::test]
+async fn a_catalog_stored_before_the_index_migration_is_kept_and_rewritten() {
+    // A database as the first release left it: migration 0001 only, one entity with
+    // its search rows and relations in the old tables.
+    for backend in ["sqlite", "postgres"] {
+        let (url, _guard, pg_name) = match backend {
+            "sqlite" => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                (format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()), Some(dir), None)
+            }
+            _ => {
+                let Some(t) = TestDb::postgres().await else { continue };
+                let name = format!("portolan_old_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&t.db.pool).await.expect("create database");
+                (format!("postgres://postgres@127.0.0.1:5432/{name}"), None, Some(name))
+            }
+        };
+        let folder = tempfile::tempdir().expect("tempdir");
+        let dialect = if backend == "sqlite" { "sqlite" } else { "postgres" };
+        let first = repo().join(format!("migrations/{dialect}/0001_catalog.sql"));
+        std::fs::copy(&first, folder.path().join("0001_catalog.sql")).expect("copy migration");
+        sqlx::any::install_default_drivers();
+        let old = sqlx::AnyPool::connect(&url).await.expect("old database");
+        sqlx::migrate::Migrator::new(folder.path()).await.expect("migrator").run(&old).await.expect("0001");
+        sqlx::query(
+            "INSERT INTO entities (uid, entity_ref, kind, namespace, name, location_id, source, etag, hash, body, search_text, updated_at) \
+             VALUES ('u1', 'component:default/old', 'component', 'default', 'old', 'loc', 'file:/x', 'e', 'h', \
+             '{\"apiVersion\":\"backstage.io/v1alpha1\",\"kind\":\"Component\",\"metadata\":{\"name\":\"old\",\"uid\":\"u1\"},\"spec\":{\"owner\":\"team-a\"}}', 'old', 'now')",
+        )
+        .execute(&old)
+        .await
+        .expect("old entity");
+        sqlx::query("INSERT INTO relations (origin_uid, source_ref, type, target_ref) VALUES ('u1', 'component:default/old', 'ownedBy', 'group:default/team-a')")
+            .execute(&old)
+            .await
+            .expect("old relation");
+        old.close().await;
+
+        // Opening it applies the later migrations: the entity stays, marked for rewriting.
+        let db = portolan::store::Db::connect(&url).await.expect("migrated");
+        let row = entities::by_ref(&db.pool, "component:default/old").await.expect("read").expect("the entity is kept");
+        assert_eq!(row.uid, "u1", "{backend}");
+        use sqlx::Row;
+        let hash: String = sqlx::query("SELECT hash FROM entities WHERE uid = 'u1'").fetch_one(&db.pool).await.expect("hash").get("hash");
+        assert_eq!(hash, "", "{backend}: the next pass writes it again, relations included");
+        let index = SearchIndex::new();
+        index.load(&db).await.expect("index");
+        assert_eq!(index.len(), 1, "{backend}");
+        db.pool.close().await;
+        if let Some(name) = pg_name {
+            let admin = sqlx::AnyPool::connect("postgres://postgres@127.0.0.1:5432/test").await.expect("admin");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.expect("drop database");
+        }
+    }
+}
