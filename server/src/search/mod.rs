@@ -17,7 +17,7 @@ mod summary;
 mod sync;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use portolan_catalog::RelationType;
 use portolan_frontend::EntitySummary;
@@ -47,7 +47,7 @@ pub struct IndexedEntity {
     rows: rows::FlatRows,
     text: String,
     relations: Vec<(RelationType, String)>,
-    summary: Option<EntitySummary>,
+    summary: Option<Arc<EntitySummary>>,
 }
 
 impl IndexedEntity {
@@ -60,7 +60,7 @@ impl IndexedEntity {
             entity_ref: entity_ref.to_owned(),
             rows: rows::flat_rows(body, &pairs),
             text: rows::search_text(body),
-            summary: summary_of(body),
+            summary: summary_of(body).map(Arc::new),
             relations,
         }
     }
@@ -83,7 +83,8 @@ struct Entry {
     rows: Box<[Row]>,
     text: Box<str>,
     relations: Box<[(RelationType, Box<str>)]>,
-    summary: Option<EntitySummary>,
+    /// Shared with the explorer's snapshot.
+    summary: Option<Arc<EntitySummary>>,
 }
 
 impl Entry {
@@ -280,8 +281,9 @@ impl SearchIndex {
         out
     }
 
-    /// The list fields of every indexed entity (for the explorer's snapshot).
-    pub fn summaries(&self) -> Vec<EntitySummary> {
+    /// The list fields of every indexed entity (for the explorer's snapshot,
+    /// which shares them).
+    pub fn summaries(&self) -> Vec<Arc<EntitySummary>> {
         self.read().live().filter_map(|e| e.summary.clone()).collect()
     }
 

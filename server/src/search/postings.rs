@@ -99,28 +99,83 @@ impl Iterator for BitIter {
     }
 }
 
-fn add(list: &mut Vec<u32>, slot: u32) {
-    match list.last() {
-        Some(&last) if last >= slot => {
-            if let Err(i) = list.binary_search(&slot) {
-                list.insert(i, slot);
-            }
-        }
-        _ => list.push(slot),
-    }
+/// A sorted list of slots; most `(key, value)` pairs (names, uids,
+/// descriptions) belong to one entity, so one slot is kept inline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slots {
+    One(u32),
+    Many(Vec<u32>),
 }
 
-fn remove(list: &mut Vec<u32>, slot: u32) {
-    if let Ok(i) = list.binary_search(&slot) {
-        list.remove(i);
+impl Slots {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(slot) => std::slice::from_ref(slot),
+            Slots::Many(list) => list,
+        }
+    }
+
+    fn add(&mut self, slot: u32) {
+        match self {
+            Slots::One(one) if *one == slot => {}
+            Slots::One(one) => {
+                let one = *one;
+                *self = Slots::Many(if one < slot { vec![one, slot] } else { vec![slot, one] });
+            }
+            Slots::Many(list) => match list.last() {
+                Some(&last) if last >= slot => {
+                    if let Err(i) = list.binary_search(&slot) {
+                        list.insert(i, slot);
+                    }
+                }
+                _ => list.push(slot),
+            },
+        }
+    }
+
+    /// Takes `slot` out; `true` when nothing is left.
+    fn remove(&mut self, slot: u32) -> bool {
+        match self {
+            Slots::One(one) => *one == slot,
+            Slots::Many(list) => {
+                if let Ok(i) = list.binary_search(&slot) {
+                    list.remove(i);
+                }
+                match list.as_slice() {
+                    [] => true,
+                    &[only] => {
+                        *self = Slots::One(only);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
     }
 }
 
 /// Sorted slot lists per `(key, value)` and per key.
 #[derive(Debug, Default)]
 pub(super) struct Postings {
-    by_value: HashMap<(u32, u32), Vec<u32>>,
-    by_key: HashMap<u32, Vec<u32>>,
+    by_value: HashMap<(u32, u32), Slots>,
+    by_key: HashMap<u32, Slots>,
+}
+
+fn add_to<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Slots>, key: K, slot: u32) {
+    match map.get_mut(&key) {
+        Some(slots) => slots.add(slot),
+        None => {
+            map.insert(key, Slots::One(slot));
+        }
+    }
+}
+
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Slots>, key: K, slot: u32) {
+    if let Some(slots) = map.get_mut(&key)
+        && slots.remove(slot)
+    {
+        map.remove(&key);
+    }
 }
 
 impl Postings {
@@ -129,10 +184,10 @@ impl Postings {
         let mut last_key = None;
         for row in rows {
             if row.value != NONE {
-                add(self.by_value.entry((row.key, row.value)).or_default(), slot);
+                add_to(&mut self.by_value, (row.key, row.value), slot);
             }
             if last_key != Some(row.key) {
-                add(self.by_key.entry(row.key).or_default(), slot);
+                add_to(&mut self.by_key, row.key, slot);
                 last_key = Some(row.key);
             }
         }
@@ -142,21 +197,11 @@ impl Postings {
     pub(super) fn remove(&mut self, slot: u32, rows: &[Row]) {
         let mut last_key = None;
         for row in rows {
-            if row.value != NONE
-                && let Some(list) = self.by_value.get_mut(&(row.key, row.value))
-            {
-                remove(list, slot);
-                if list.is_empty() {
-                    self.by_value.remove(&(row.key, row.value));
-                }
+            if row.value != NONE {
+                remove_from(&mut self.by_value, (row.key, row.value), slot);
             }
             if last_key != Some(row.key) {
-                if let Some(list) = self.by_key.get_mut(&row.key) {
-                    remove(list, slot);
-                    if list.is_empty() {
-                        self.by_key.remove(&row.key);
-                    }
-                }
+                remove_from(&mut self.by_key, row.key, slot);
                 last_key = Some(row.key);
             }
         }
@@ -164,12 +209,12 @@ impl Postings {
 
     /// Slots with `key = value`.
     pub(super) fn with_value(&self, key: u32, value: u32) -> &[u32] {
-        self.by_value.get(&(key, value)).map_or(&[], Vec::as_slice)
+        self.by_value.get(&(key, value)).map_or(&[], Slots::as_slice)
     }
 
     /// Slots with `key`.
     pub(super) fn with_key(&self, key: u32) -> &[u32] {
-        self.by_key.get(&key).map_or(&[], Vec::as_slice)
+        self.by_key.get(&key).map_or(&[], Slots::as_slice)
     }
 }
 
@@ -186,5 +231,17 @@ mod tests {
         assert_eq!(a.clone().and_not(&b).iter().collect::<Vec<_>>(), vec![1, 130]);
         assert_eq!(a.count(), 3);
         assert!(a.contains(130) && !a.contains(131));
+    }
+
+    #[test]
+    fn slots_stay_sorted_and_fold_back_to_one() {
+        let mut slots = Slots::One(5);
+        for s in [3, 9, 7, 5] {
+            slots.add(s);
+        }
+        assert_eq!(slots.as_slice(), &[3, 5, 7, 9]);
+        assert!(!slots.remove(3) && !slots.remove(5) && !slots.remove(7));
+        assert_eq!(slots, Slots::One(9));
+        assert!(slots.remove(9));
     }
 }

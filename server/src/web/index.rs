@@ -4,6 +4,7 @@
 //! pass over plain arrays and takes a few milliseconds at 100,000 entities.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use portolan_frontend::{EntitySummary, ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, KindCount, SortKey};
 
@@ -44,7 +45,7 @@ impl FacetValues {
 
 #[derive(Debug)]
 struct Entry {
-    summary: EntitySummary,
+    summary: Arc<EntitySummary>,
     /// Lower-cased name, title, description and tags, for the text search.
     haystack: String,
     /// Interned values per facet, in [`FacetKey::ALL`] order.
@@ -78,7 +79,7 @@ pub struct CatalogIndex {
 
 impl CatalogIndex {
     /// Builds the index over `summaries`.
-    pub fn new(mut summaries: Vec<EntitySummary>) -> CatalogIndex {
+    pub fn new(mut summaries: Vec<Arc<EntitySummary>>) -> CatalogIndex {
         summaries.sort_by_cached_key(|e| {
             let kind = e.kind.to_lowercase();
             (kind_rank(&kind), kind, e.namespace.to_lowercase(), e.name.to_lowercase(), e.name.clone())
@@ -139,7 +140,7 @@ impl CatalogIndex {
 
     /// The summary of an entity by canonical reference.
     pub fn get(&self, entity_ref: &str) -> Option<&EntitySummary> {
-        self.by_ref.get(&entity_ref.to_lowercase()).and_then(|&i| self.entries.get(i)).map(|e| &e.summary)
+        self.by_ref.get(&entity_ref.to_lowercase()).and_then(|&i| self.entries.get(i)).map(|e| e.summary.as_ref())
     }
 
     /// One explorer page, from the cache when it was asked for before.
@@ -221,7 +222,7 @@ impl CatalogIndex {
         let limit = query.limit.clamp(1, 500);
         let start = query.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total.saturating_sub(1));
         let end = (start + limit).min(total);
-        let rows = hits[start.min(end)..end].iter().map(|&i| self.entries[i as usize].summary.clone()).collect();
+        let rows = hits[start.min(end)..end].iter().map(|&i| EntitySummary::clone(&self.entries[i as usize].summary)).collect();
         let facets = FacetKey::ALL
             .iter()
             .enumerate()
@@ -278,7 +279,7 @@ impl CatalogIndex {
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.into_iter().take(limit).map(|(_, i)| self.entries[i].summary.clone()).collect()
+        scored.into_iter().take(limit).map(|(_, i)| EntitySummary::clone(&self.entries[i].summary)).collect()
     }
 }
 
@@ -308,15 +309,15 @@ fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    fn entity(kind: &str, name: &str, owner: &str, tags: &[&str]) -> EntitySummary {
-        EntitySummary {
+    fn entity(kind: &str, name: &str, owner: &str, tags: &[&str]) -> Arc<EntitySummary> {
+        Arc::new(EntitySummary {
             kind: kind.into(),
             namespace: "default".into(),
             name: name.into(),
             owner: Some(owner.into()),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             ..Default::default()
-        }
+        })
     }
 
     fn index() -> CatalogIndex {
