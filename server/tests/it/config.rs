@@ -439,3 +439,23 @@ fn a_missing_file_is_a_read_error_naming_it() {
     let err = Config::load(Some(Path::new("/nonexistent/portolan.yaml")), &env(&[])).expect_err("missing");
     assert!(err.to_string().starts_with("/nonexistent/portolan.yaml: cannot read"), "{err}");
 }
+
+#[test]
+fn auth_and_permission_are_read_and_checked() {
+    let text = "auth:\n  providers:\n    github:\n      clientId: abc\n      clientSecret: ${GH_SECRET}\n  allowGuest: false\npermission:\n  roles:\n    admin: [group:default/platform]\n  rules:\n    - actions: [catalog.location.create]\n      allow: [admin, owner]\n";
+    let (_dir, c) = load(text, &[("GH_SECRET", "s3cret-value")]).expect("valid");
+    let github = c.auth.providers.github.as_ref().expect("github");
+    assert_eq!(github.client_secret.expose(), "s3cret-value");
+    assert!(!format!("{c:?}").contains("s3cret-value"), "Debug hides the client secret");
+    assert_eq!(c.auth.allow_guest, Some(false));
+    assert_eq!(c.permission.roles["admin"], vec!["group:default/platform".to_owned()]);
+
+    let bad_action = load_err("permission:\n  rules:\n    - actions: [catalog.nuke]\n      allow: [owner]\n", &[]);
+    assert!(bad_action.contains("portolan.yaml:3:") && bad_action.contains("permission.rules[0].actions[0]") && bad_action.contains("unknown action"), "{bad_action}");
+    let bad_role = load_err("permission:\n  rules:\n    - actions: [audit.read]\n      allow: [wizards]\n", &[]);
+    assert!(bad_role.contains("permission.rules[0].allow[0]") && bad_role.contains("wizards"), "{bad_role}");
+    let bad_member = load_err("permission:\n  roles:\n    admin: [component:default/x]\n", &[]);
+    assert!(bad_member.contains("permission.roles.admin[0]"), "{bad_member}");
+    let unknown = load_err("auth:\n  provider: {}\n", &[]);
+    assert!(unknown.contains("provider"), "{unknown}");
+}
