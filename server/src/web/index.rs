@@ -104,7 +104,10 @@ impl CatalogIndex {
                 Entry { summary, haystack, values }
             })
             .collect();
-        let ranks = SortKey::ALL.iter().map(|&key| ranks_by(&entries, key)).collect();
+        let ranks = {
+            use rayon::prelude::*;
+            SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect()
+        };
         let by_ref = entries.iter().enumerate().map(|(i, e)| (e.summary.entity_ref(), i)).collect();
         let kind_facet = &facets[0];
         let mut counts: Vec<(usize, String, usize)> = vec![];
