@@ -255,6 +255,8 @@ async fn a_second_server_follows_the_writes_of_another() {
         pass(OrphanStrategy::Delete).await.expect("process");
         follower.sync(&t.db, None).await.expect("sync");
         assert_eq!(follower.len(), 93, "the deletion whose change row was trimmed is seen");
+        assert_eq!(kind_refs(&follower, "user"), kind_refs(&writer, "user"), "a full load lists entities like single inserts do");
+        assert_eq!(kind_refs(&follower, "group"), kind_refs(&writer, "group"));
         assert!(titled(&follower).is_empty(), "the edit back is seen");
     }
 }
