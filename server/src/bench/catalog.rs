@@ -178,6 +178,7 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let stored = crate::store::entities::count(&db.pool).await?;
     println!("ingest from files: {stored} entities in {ingest:.2?} ({:.0} entities/s)", stored as f64 / ingest.as_secs_f64());
     println!("resident memory after the ingest: {:.0} MB (peak so far {:.0} MB)", rss_mb(), peak_rss_mb());
+    anyhow::ensure!(catalog.index.len() as i64 == stored, "the index holds {} entities, the database {stored}", catalog.index.len());
 
     let app = crate::api::catalog::router(Arc::clone(&catalog));
     let n = args.requests.max(1);

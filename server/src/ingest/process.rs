@@ -305,7 +305,7 @@ enum Scope<'a> {
 }
 
 /// Builds every entity's rows on all cores.
-fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
+fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str, for_index: bool) -> anyhow::Result<Vec<entities::PreparedEntity>> {
     use rayon::prelude::*;
     let now = entities::now();
     to_write
@@ -330,10 +330,15 @@ fn prepare_all(to_write: &[(String, Emitted, String)], location_id: &str) -> any
                 body: &body,
                 relations: &e.entity.relations,
             };
-            Ok(entities::prepare(&write, &now))
+            Ok(entities::prepare(&write, &now, for_index))
         })
         .collect()
 }
+
+/// Passes writing more entities than this do not keep their index entries
+/// until the commit: the index reads them back afterwards, a batch at a
+/// time, which bounds the memory of a bulk load.
+const KEEP_FOR_INDEX: usize = 20_000;
 
 /// Entities prepared and inserted per round: bounds the rows held in memory.
 const WRITE_CHUNK: usize = 2_000;
@@ -346,7 +351,8 @@ async fn write_in_chunks(
     to_write: Vec<(String, Emitted, String)>,
     location_id: &str,
 ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
-    let mut indexed = HashMap::with_capacity(to_write.len());
+    let for_index = to_write.len() <= KEEP_FOR_INDEX;
+    let mut indexed = HashMap::with_capacity(if for_index { to_write.len() } else { 0 });
     // Each chunk is moved into its preparing task, so the parsed entities
     // are freed chunk by chunk as their rows are built.
     let mut chunks: VecDeque<Vec<(String, Emitted, String)>> = VecDeque::new();
@@ -356,14 +362,14 @@ async fn write_in_chunks(
     }
     let spawn_prepare = |items: Vec<(String, Emitted, String)>| {
         let location_id = location_id.to_owned();
-        tokio::task::spawn_blocking(move || prepare_all(&items, &location_id))
+        tokio::task::spawn_blocking(move || prepare_all(&items, &location_id, for_index))
     };
     let mut next = chunks.pop_front().map(spawn_prepare);
     while let Some(pending) = next.take() {
         let prepared = pending.await??;
         next = chunks.pop_front().map(spawn_prepare);
         entities::insert_prepared(tx, &prepared).await?;
-        indexed.extend(prepared.into_iter().map(|p| (p.uid, p.indexed)));
+        indexed.extend(prepared.into_iter().filter_map(|p| Some((p.uid, p.indexed?))));
     }
     Ok(indexed)
 }

@@ -13,13 +13,14 @@ use crate::store::{Db, changes};
 const BATCH: usize = 4_096;
 
 /// What a server just committed, so its own index need not read it back:
-/// the change rows it appended and, per uid, the new entry (`None` for a
-/// deletion).
+/// the change rows it appended and, per uid, the entries it built. Other
+/// uids of the range (deletions, entries of a bulk pass not kept) are read
+/// from the database.
 #[derive(Debug, Default)]
 pub struct LocalChanges {
     /// The sequence numbers of the rows the write appended.
     pub range: Option<(i64, i64)>,
-    /// The entries written; uids in the range but not here were deleted.
+    /// The entries written, by uid (all of them, some, or none).
     pub upserts: HashMap<String, IndexedEntity>,
 }
 
@@ -88,6 +89,7 @@ impl SearchIndex {
     /// many entities changed in the index.
     pub async fn sync(&self, db: &Db, local: Option<LocalChanges>) -> anyhow::Result<usize> {
         let mut local = local.unwrap_or_default();
+        let mut removals: Vec<String> = Vec::new();
         let mut synced = self.synced.lock().await;
         if changes::oldest(&db.pool).await?.is_some_and(|oldest| oldest > *synced + 1) {
             // Rows this index never saw were trimmed: start over.
@@ -104,15 +106,17 @@ impl SearchIndex {
                 latest.insert(uid, seq);
             }
             let mut upserts = Vec::new();
-            let mut removals = Vec::new();
             let mut fetch = Vec::new();
             for (uid, seq) in latest {
-                match local.range {
-                    Some((first, end)) if (first..=end).contains(&seq) => match local.upserts.remove(&uid) {
-                        Some(entity) => upserts.push(entity),
-                        None => removals.push(uid),
-                    },
-                    _ => fetch.push(uid),
+                let local_entry = match local.range {
+                    Some((first, end)) if (first..=end).contains(&seq) => local.upserts.remove(&uid),
+                    _ => None,
+                };
+                // Deletions and entries the writer did not keep are read back:
+                // an entity no longer stored is removed.
+                match local_entry {
+                    Some(entity) => upserts.push(entity),
+                    None => fetch.push(uid),
                 }
             }
             let sources = entities::index_sources_of(&db.pool, &fetch).await?;
@@ -122,6 +126,7 @@ impl SearchIndex {
             upserts.extend(built);
             applied += upserts.len() + removals.len();
             self.apply(upserts, &removals);
+            removals.clear();
             *synced = last;
         }
         Ok(applied)

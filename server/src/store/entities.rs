@@ -161,8 +161,9 @@ pub struct PreparedEntity {
     /// Its uid.
     pub uid: String,
     entity: Vec<Option<String>>,
-    /// What the search index holds of it, handed over after the commit.
-    pub indexed: IndexedEntity,
+    /// What the search index holds of it, handed over after the commit
+    /// (`None` when the caller lets the index read it back instead).
+    pub indexed: Option<IndexedEntity>,
 }
 
 const ENTITY_INSERT_COLUMNS: &[&str] = &[
@@ -172,7 +173,7 @@ const ENTITY_INSERT_COLUMNS: &[&str] = &[
 
 /// Builds the row of an entity write: a fresh etag, the body with it, the
 /// outgoing relations, and its search index entry.
-pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
+pub fn prepare(e: &EntityWrite<'_>, now: &str, for_index: bool) -> PreparedEntity {
     let etag = uuid::Uuid::new_v4().simple().to_string();
     let mut body = e.body.clone();
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -183,7 +184,7 @@ pub fn prepare(e: &EntityWrite<'_>, now: &str) -> PreparedEntity {
     let relations: Vec<(portolan_catalog::RelationType, String)> =
         e.relations.iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
     let relations_json = Value::Array(relations.iter().map(|(t, target)| json!([t.as_str(), target])).collect()).to_string();
-    let indexed = IndexedEntity::new(&uid, &me, &body, relations);
+    let indexed = for_index.then(|| IndexedEntity::new(&uid, &me, &body, relations));
     let entity = vec![
         Some(uid.clone()),
         Some(me),
