@@ -8,7 +8,6 @@
 //! breaks ties; strings compare bytewise (the same on every database).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use super::intern::{Interner, NONE};
 use super::postings::Bits;
@@ -307,14 +306,14 @@ impl SearchIndex {
         };
         let keys: Vec<Option<u32>> = facet_keys.iter().map(|k| strings.get(&k.to_lowercase())).collect();
         // Per facet: value id → (count, smallest original spelling).
-        let mut counts: Vec<HashMap<u32, (u64, u32)>> = keys.iter().map(|_| HashMap::new()).collect();
+        let mut counts: Vec<hashbrown::HashMap<u32, (u64, u32)>> = keys.iter().map(|_| hashbrown::HashMap::new()).collect();
         for e in selected.iter().filter_map(|slot| state.entries.get(slot as usize).and_then(Option::as_ref)) {
             for (key, counts) in keys.iter().zip(counts.iter_mut()) {
                 let Some(key) = *key else { continue };
                 for row in e.rows_of(key).iter().filter(|r| r.value != NONE) {
                     let slot = counts.entry(row.value).or_insert((0, row.original));
                     slot.0 += 1;
-                    if strings.resolve(row.original) < strings.resolve(slot.1) {
+                    if row.original != slot.1 && strings.resolve(row.original) < strings.resolve(slot.1) {
                         slot.1 = row.original;
                     }
                 }
