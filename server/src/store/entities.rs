@@ -209,11 +209,19 @@ pub async fn insert_prepared(conn: &mut sqlx::AnyConnection, items: &[PreparedEn
     insert_rows(conn, "entities", ENTITY_INSERT_COLUMNS, &entity_rows).await
 }
 
+/// Values bound per `IN (…)` statement: far under both engines' limits on
+/// parameters.
+const IN_CHUNK: usize = 1000;
+
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list.
+fn in_clause(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Deletes entities, in chunks.
 pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
-    for chunk in uids.chunks(1000) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("DELETE FROM entities WHERE uid IN ({})", placeholders.join(", "));
+    for chunk in uids.chunks(IN_CHUNK) {
+        let sql = format!("DELETE FROM entities WHERE uid IN ({})", in_clause(chunk.len()));
         let mut query = sqlx::query(&sql);
         for uid in chunk {
             query = query.bind(uid.as_str());
@@ -225,9 +233,8 @@ pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Res
 
 /// Clears the processing errors of these entities, in chunks.
 pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
-    for chunk in uids.chunks(1000) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("UPDATE entities SET errors = NULL WHERE uid IN ({})", placeholders.join(", "));
+    for chunk in uids.chunks(IN_CHUNK) {
+        let sql = format!("UPDATE entities SET errors = NULL WHERE uid IN ({})", in_clause(chunk.len()));
         let mut query = sqlx::query(&sql);
         for uid in chunk {
             query = query.bind(uid.as_str());
@@ -240,9 +247,8 @@ pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) 
 /// Which location owns each of `refs` (those stored at all).
 pub async fn owners_of(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<HashMap<String, String>, sqlx::Error> {
     let mut owners = HashMap::new();
-    for chunk in refs.chunks(1000) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT entity_ref, location_id FROM entities WHERE entity_ref IN ({})", placeholders.join(", "));
+    for chunk in refs.chunks(IN_CHUNK) {
+        let sql = format!("SELECT entity_ref, location_id FROM entities WHERE entity_ref IN ({})", in_clause(chunk.len()));
         let mut query = sqlx::query(&sql);
         for r in chunk {
             query = query.bind(r.as_str());
@@ -403,9 +409,8 @@ pub fn index_sources(pool: &AnyPool) -> BoxStream<'_, Result<IndexSource, sqlx::
 /// The [`IndexSource`]s of these uids (those still stored).
 pub async fn index_sources_of(pool: &AnyPool, uids: &[String]) -> Result<Vec<IndexSource>, sqlx::Error> {
     let mut out = Vec::with_capacity(uids.len());
-    for chunk in uids.chunks(1000) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT uid, entity_ref, body, relations FROM entities WHERE uid IN ({})", placeholders.join(", "));
+    for chunk in uids.chunks(IN_CHUNK) {
+        let sql = format!("SELECT uid, entity_ref, body, relations FROM entities WHERE uid IN ({})", in_clause(chunk.len()));
         let mut query = sqlx::query(&sql);
         for uid in chunk {
             query = query.bind(uid.as_str());
@@ -415,6 +420,23 @@ pub async fn index_sources_of(pool: &AnyPool, uids: &[String]) -> Result<Vec<Ind
         }
     }
     Ok(out)
+}
+
+/// The rows of these uids, in the order given (those still stored).
+pub async fn rows_by_uids(pool: &AnyPool, uids: &[String]) -> Result<Vec<EntityRow>, sqlx::Error> {
+    let mut by_uid: HashMap<String, EntityRow> = HashMap::with_capacity(uids.len());
+    for chunk in uids.chunks(IN_CHUNK) {
+        let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid IN ({})", in_clause(chunk.len()));
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid.as_str());
+        }
+        for row in &query.fetch_all(pool).await? {
+            let row = entity_row(row)?;
+            by_uid.insert(row.uid.clone(), row);
+        }
+    }
+    Ok(uids.iter().filter_map(|u| by_uid.remove(u)).collect())
 }
 
 /// The API's JSON for a stored entity: body, relations, orphan annotation

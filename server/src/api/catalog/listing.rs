@@ -2,7 +2,6 @@
 //! `GET /entity-facets`, picked from the search index; the page's entities
 //! are then read from the database.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -12,25 +11,7 @@ use serde_json::{Value, json};
 use super::query::{EntitiesRequest, EntityFilter, Fetch, QueryByPredicateBody, QueryEntitiesRequest, QueryParams, finish_page};
 use crate::error::{ApiJson, AppError};
 use crate::ingest::Catalog;
-use crate::store::entities::{self, ENTITY_COLUMNS, EntityRow};
-
-/// Full rows (errors, orphan flag) for the page's uids, in the page's order.
-async fn rows_in_order(catalog: &Catalog, uids: &[String]) -> Result<Vec<EntityRow>, AppError> {
-    let mut by_uid: HashMap<String, EntityRow> = HashMap::with_capacity(uids.len());
-    for chunk in uids.chunks(1000) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query(&sql);
-        for uid in chunk {
-            query = query.bind(uid.as_str());
-        }
-        for row in &query.fetch_all(&catalog.db.pool).await? {
-            let row = entities::entity_row(row)?;
-            by_uid.insert(row.uid.clone(), row);
-        }
-    }
-    Ok(uids.iter().filter_map(|u| by_uid.remove(u)).collect())
-}
+use crate::store::entities;
 
 /// `GET /entities` (deprecated in Backstage, still used): a JSON array.
 pub async fn entities(State(catalog): State<Arc<Catalog>>, params: QueryParams) -> Result<Json<Value>, AppError> {
@@ -39,7 +20,7 @@ pub async fn entities(State(catalog): State<Arc<Catalog>>, params: QueryParams) 
     let mut rows = catalog.index.page(&request.query, None, super::query::Direction::Next, limit, request.offset);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let uids: Vec<String> = rows.into_iter().map(|r| r.uid).collect();
-    let full = rows_in_order(&catalog, &uids).await?;
+    let full = entities::rows_by_uids(&catalog.db.pool, &uids).await?;
     let mut items = super::entities::to_json(&catalog, &full).await?;
     for item in &mut items {
         request.fields.apply(item);
@@ -62,7 +43,7 @@ async fn by_query(catalog: &Catalog, request: QueryEntitiesRequest) -> Result<Js
         limit,
     };
     let page = finish_page(fetch, rows, |r| Ok::<_, AppError>(r.uid))?;
-    let full = rows_in_order(catalog, &page.items).await?;
+    let full = entities::rows_by_uids(&catalog.db.pool, &page.items).await?;
     let mut items = super::entities::to_json(catalog, &full).await?;
     for item in &mut items {
         request.fields.apply(item);
