@@ -286,13 +286,6 @@ impl SearchIndex {
     pub fn summaries(&self) -> Vec<Arc<EntitySummary>> {
         self.read().live().filter_map(|e| e.summary.clone()).collect()
     }
-
-    /// The uid of the entity with this reference, if it is indexed.
-    pub fn uid_of(&self, entity_ref: &str) -> Option<String> {
-        let state = self.read();
-        let slot = *state.by_ref.get(entity_ref)?;
-        state.entries.get(slot as usize)?.as_ref().map(|e| e.uid.to_string())
-    }
 }
 
 /// Rough sizes of what the index holds, for the benchmark's memory report.

@@ -233,16 +233,6 @@ impl FlatRows {
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
         self.rows.iter().map(|r| (self.text(r.key).unwrap_or_default(), self.text(r.value), self.text(r.original)))
     }
-
-    /// How many rows there are.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
 }
 
 /// Builds [`FlatRows`] row by row, deduplicating as it goes.

@@ -89,7 +89,6 @@ impl SearchIndex {
     /// many entities changed in the index.
     pub async fn sync(&self, db: &Db, local: Option<LocalChanges>) -> anyhow::Result<usize> {
         let mut local = local.unwrap_or_default();
-        let mut removals: Vec<String> = Vec::new();
         let mut synced = self.synced.lock().await;
         if changes::oldest(&db.pool).await?.is_some_and(|oldest| oldest > *synced + 1) {
             // Rows this index never saw were trimmed: start over.
@@ -121,12 +120,11 @@ impl SearchIndex {
             }
             let sources = entities::index_sources_of(&db.pool, &fetch).await?;
             let found: HashSet<&str> = sources.iter().map(|s| s.uid.as_str()).collect();
-            removals.extend(fetch.iter().filter(|u| !found.contains(u.as_str())).cloned());
+            let removals: Vec<String> = fetch.iter().filter(|u| !found.contains(u.as_str())).cloned().collect();
             let built = tokio::task::spawn_blocking(move || build(&sources)).await?;
             upserts.extend(built);
             applied += upserts.len() + removals.len();
             self.apply(upserts, &removals);
-            removals.clear();
             *synced = last;
         }
         Ok(applied)
