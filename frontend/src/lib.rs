@@ -110,19 +110,19 @@ fn catalog_heading(query: &ExploreQuery) -> String {
     }
 }
 
-/// The entity page `/catalog/:namespace/:kind/:name[?tab=…]`; the 404 page with
-/// close matches when there is no such entity.
-/// `may_unregister` says whether the viewer may unregister its location.
-pub async fn render_entity(
+/// The entity page `/catalog/:namespace/:kind/:name[?tab=…]` of `fetched`,
+/// what [`PortalData::entity`] answered (the server reads it first, to
+/// decide what the viewer may do with it); the 404 page with close matches
+/// when there is no such entity.
+pub fn render_entity(
     viewer: &Viewer,
     data: &dyn PortalData,
     (kind, namespace, name): (&str, &str, &str),
     tab: EntityTab,
-    may_unregister: bool,
+    fetched: Result<Option<EntityDetail>, DataError>,
 ) -> Rendered {
-    match data.entity(kind, namespace, name).await {
-        Ok(Some(mut entity)) => {
-            entity.may_unregister = may_unregister;
+    match fetched {
+        Ok(Some(entity)) => {
             let title = format!("{} · {}", entity.summary.display_name(), entity.summary.kind);
             let section = if entity.summary.kind.eq_ignore_ascii_case("api") { Section::Apis } else { Section::Catalog };
             document(viewer, 200, move || {

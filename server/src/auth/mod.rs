@@ -159,15 +159,9 @@ impl Auth {
         if registrant.as_deref() == Some(identity.user_ref.as_str()) {
             return Ok(vec![identity.user_ref.clone()]);
         }
-        let refs: Vec<String> = sqlx::query("SELECT entity_ref FROM entities WHERE location_id = $1")
-            .bind(location_id)
-            .fetch_all(&self.catalog.db.pool)
-            .await?
-            .iter()
-            .filter_map(|r| sqlx::Row::try_get::<String, _>(r, "entity_ref").ok())
-            .collect();
+        let held = crate::store::entities::states_of_location(&self.catalog.db.pool, location_id).await?;
         let subject = self.subject(identity);
-        let owned: Vec<Vec<String>> = refs.iter().map(|r| self.owners_of(r)).filter(|o| !o.is_empty()).collect();
+        let owned: Vec<Vec<String>> = held.iter().map(|e| self.owners_of(&e.entity_ref)).filter(|o| !o.is_empty()).collect();
         let owns_all = !owned.is_empty() && owned.iter().all(|owners| owners.iter().any(|o| subject.ownership.contains(o)));
         Ok(if owns_all { vec![identity.user_ref.clone()] } else { Vec::new() })
     }
@@ -175,12 +169,24 @@ impl Auth {
     /// Whether `identity` may take `action` on something owned by `owners`;
     /// a token also needs the action among its scopes.
     pub fn may(&self, identity: &Identity, action: Action, owners: Option<&[String]>) -> bool {
+        self.may_as(identity, &self.subject(identity), action, owners)
+    }
+
+    /// [`Auth::may`] with the identity's [`Subject`] already worked out.
+    fn may_as(&self, identity: &Identity, subject: &Subject, action: Action, owners: Option<&[String]>) -> bool {
         if let Via::Token { scopes, .. } = &identity.via
             && !scopes.iter().any(|s| s == action.as_str())
         {
             return false;
         }
-        self.policy.allows(&self.subject(identity), action, owners)
+        self.policy.allows(subject, action, owners)
+    }
+
+    /// Which of `actions` (none tied to an owned thing) `identity` may take,
+    /// working out their groups once.
+    pub fn allowed(&self, identity: &Identity, actions: &[Action]) -> Vec<Action> {
+        let subject = self.subject(identity);
+        actions.iter().copied().filter(|&a| self.may_as(identity, &subject, a, None)).collect()
     }
 
     /// [`Auth::may`], or a 403 — written to the audit log when denied.

@@ -83,13 +83,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PageViewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let csrf = super::csrf_token(&session).await.map_err(IntoResponse::into_response)?;
         let identity = parts.extensions.get::<RequestIdentity>().and_then(|r| r.0.clone());
+        // A signed-in session has its form token from the sign-in; a visitor's
+        // session is created only by a page with a form for them (sign-in),
+        // so browsing anonymously writes nothing to the session store.
+        let csrf = match identity {
+            Some(_) => super::csrf_token(&session).await,
+            None => session.get::<String>(super::SESSION_CSRF).await.map(Option::unwrap_or_default).map_err(super::session_error),
+        }
+        .map_err(IntoResponse::into_response)?;
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
         let allowed = match (&identity, parts.extensions.get::<Arc<Auth>>()) {
-            (Some(identity), Some(auth)) => [Action::LocationCreate, Action::AuditRead, Action::TokenManage, Action::TaskCreate]
+            (Some(identity), Some(auth)) => auth
+                .allowed(identity, &[Action::LocationCreate, Action::AuditRead, Action::TokenManage, Action::TaskCreate])
                 .into_iter()
-                .filter(|a| auth.may(identity, *a, None))
                 .map(|a| a.as_str().to_owned())
                 .collect(),
             _ => Vec::new(),
@@ -124,6 +131,11 @@ struct ReturnTo {
     return_to: Option<String>,
 }
 
+/// A 429 when `client` has tried to sign in too often this minute.
+fn too_many_sign_ins(auth: &Auth, client: &str) -> Option<Response> {
+    (!auth.limiter.allow(client)).then(|| (StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts; wait a minute").into_response())
+}
+
 fn sign_in_options(auth: &Auth, return_to: &str, error: Option<String>) -> SignInOptions {
     let back = portolan_frontend::pages::encode_query_value(return_to);
     SignInOptions {
@@ -139,9 +151,15 @@ fn page(rendered: portolan_frontend::Rendered) -> Response {
     (status, Html(rendered.html)).into_response()
 }
 
-async fn sign_in_page(Extension(auth): Extension<Arc<Auth>>, PageViewer(viewer): PageViewer, Query(q): Query<ReturnTo>) -> Response {
+async fn sign_in_page(
+    Extension(auth): Extension<Arc<Auth>>,
+    session: Session,
+    PageViewer(mut viewer): PageViewer,
+    Query(q): Query<ReturnTo>,
+) -> Result<Response, AppError> {
+    viewer.csrf = super::csrf_token(&session).await?;
     let return_to = safe_return_to(q.return_to.as_deref());
-    page(portolan_frontend::render_sign_in(&viewer, sign_in_options(&auth, &return_to, None)))
+    Ok(page(portolan_frontend::render_sign_in(&viewer, sign_in_options(&auth, &return_to, None))))
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,8 +174,8 @@ async fn sign_in_guest(
     Client(client): Client,
     Form(form): Form<GuestForm>,
 ) -> Result<Response, AppError> {
-    if !auth.limiter.allow(&client) {
-        return Ok((StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts; wait a minute").into_response());
+    if let Some(refused) = too_many_sign_ins(&auth, &client) {
+        return Ok(refused);
     }
     if !auth.settings.guest {
         auth.audit_as(GUEST_REF, "auth.sign-in", None, "denied", Some("guest sign-in is off")).await;
@@ -195,8 +213,8 @@ async fn github_start(
     Query(q): Query<ReturnTo>,
 ) -> Result<Response, AppError> {
     let Some(github) = &auth.settings.github else { return Err(AppError::not_found("GitHub sign-in is not configured")) };
-    if !auth.limiter.allow(&client) {
-        return Ok((StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts; wait a minute").into_response());
+    if let Some(refused) = too_many_sign_ins(&auth, &client) {
+        return Ok(refused);
     }
     let state = super::random_secret();
     let saved = OauthState { state: state.clone(), return_to: safe_return_to(q.return_to.as_deref()) };
@@ -214,10 +232,12 @@ struct Callback {
 async fn github_callback(
     Extension(auth): Extension<Arc<Auth>>,
     session: Session,
-    PageViewer(viewer): PageViewer,
+    PageViewer(mut viewer): PageViewer,
     Query(q): Query<Callback>,
 ) -> Result<Response, AppError> {
     let Some(github) = &auth.settings.github else { return Err(AppError::not_found("GitHub sign-in is not configured")) };
+    // A refusal shows the sign-in page again, with its forms.
+    viewer.csrf = super::csrf_token(&session).await?;
     let saved: Option<OauthState> = session.remove(SESSION_OAUTH).await.map_err(super::session_error)?;
     let refuse = |message: String, return_to: &str| page(portolan_frontend::render_sign_in(&viewer, sign_in_options(&auth, return_to, Some(message))));
     let Some(saved) = saved.filter(|s| q.state.as_deref().is_some_and(|st| super::constant_time_eq(st, &s.state))) else {

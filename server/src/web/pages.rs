@@ -60,15 +60,16 @@ pub(super) async fn entity(
 ) -> Response {
     let pairs = pairs(query.as_deref());
     let tab = EntityTab::from_param(pairs.iter().find(|(k, _)| k == "tab").map(|(_, v)| v.as_str()));
-    let entity_ref = portolan_catalog::EntityRef::new(&kind, &namespace, &name).to_string();
-    let may_unregister = match (&identity, crate::store::entities::by_ref(&auth.catalog.db.pool, &entity_ref).await) {
-        (Some(identity), Ok(Some(row))) => match auth.location_owners(identity, &row.location_id).await {
+    let mut fetched = state.data.entity(&kind, &namespace, &name).await;
+    if let (Some(identity), Ok(Some(entity))) = (&identity, &mut fetched)
+        && let Some(location) = &entity.location
+    {
+        entity.may_unregister = match auth.location_owners(identity, &location.id).await {
             Ok(owners) => auth.may(identity, Action::LocationDelete, Some(&owners)),
             Err(_) => false,
-        },
-        _ => false,
-    };
-    respond(portolan_frontend::render_entity(&viewer, state.data.as_ref(), (&kind, &namespace, &name), tab, may_unregister).await)
+        };
+    }
+    respond(portolan_frontend::render_entity(&viewer, state.data.as_ref(), (&kind, &namespace, &name), tab, fetched))
 }
 
 /// The sign-in page for a viewer who is not signed in.
@@ -103,8 +104,7 @@ pub(super) async fn import_submit(
 ) -> Response {
     let Some(identity) = identity else { return sign_in_first(&viewer) };
     let target = form.target.trim().to_owned();
-    if !auth.may(&identity, Action::LocationCreate, None) {
-        auth.audit(&identity, Action::LocationCreate.as_str(), Some(&target), "denied", None).await;
+    if auth.check(&identity, Action::LocationCreate, &target, None).await.is_err() {
         let denied = DataError::Forbidden("You may not register locations on this portal.".to_owned());
         return respond(portolan_frontend::render_import(&viewer, &target, None, Some(&denied)));
     }
@@ -136,8 +136,7 @@ async fn may_unregister(auth: &Auth, identity: Option<&crate::auth::Identity>, v
         Ok(owners) => owners,
         Err(e) => return Err(e.into_response()),
     };
-    if !auth.may(identity, Action::LocationDelete, Some(&owners)) {
-        auth.audit(identity, Action::LocationDelete.as_str(), Some(id), "denied", None).await;
+    if auth.check(identity, Action::LocationDelete, id, Some(&owners)).await.is_err() {
         let denied = DataError::Forbidden("Only the owners of this location's entities and admins may unregister it.".to_owned());
         return Err(respond(portolan_frontend::render_error(viewer, &denied)));
     }
