@@ -1,3 +1,3 @@
-module github.com/${{ values.destination.owner }}/${{ values.name }}
+module github.com/${{ values.destination.owner }}/${{ values.destination.repo }}
 
 go 1.22
