@@ -13,6 +13,7 @@ pub mod location;
 pub mod relations;
 pub mod rules;
 pub mod substitution;
+pub mod template;
 pub mod validation;
 pub mod yaml;
 
