@@ -21,6 +21,10 @@ pub use data::{
 pub use explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
 pub use pages::audit::{AuditFilters, AuditRow};
 pub use pages::entity::EntityTab;
+pub use pages::scaffold::{
+    ButtonLabels, PickerOption, TASK_FOLLOW_SCRIPT, TASK_FOLLOW_SCRIPT_PATH, TaskLink, TaskLogLine, TaskRowView, TaskStepView,
+    TaskText, TaskView, WizardView,
+};
 pub use shell::{STYLESHEET_PATH, Section, Shell};
 pub use viewer::{SignInOptions, Viewer, ViewerUser};
 
@@ -202,9 +206,69 @@ pub fn render_unregistered(viewer: &Viewer, detail: LocationDetail) -> Rendered 
     })
 }
 
-/// The software templates page `/create` (the scaffolder issue fills it).
+/// The old placeholder of `/create`, kept only until the server renders
+/// [`render_templates`] there; it points to the template list.
 pub fn render_create(viewer: &Viewer) -> Rendered {
-    placeholder(viewer, "Create", Section::Create, "Start new projects from software templates.")
+    render_templates(viewer, ExplorePage::default(), &ExploreQuery::default())
+}
+
+/// The software templates page `/create?q=…&tag=…`: `page` is the explorer's
+/// answer for kind Template (with the tag facet), `query` what produced it.
+pub fn render_templates(viewer: &Viewer, page: ExplorePage, query: &ExploreQuery) -> Rendered {
+    let query = query.clone();
+    let search = String::new();
+    document(viewer, 200, move || {
+        view! {
+            <Shell title="Create" section=Section::Create search=search>
+                <pages::scaffold::templates::TemplatesPage page=page query=query />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// A template's wizard `/create/templates/:namespace/:name`: the current
+/// step's form, or the review. Answers 422 when it shows errors.
+pub fn render_wizard(viewer: &Viewer, view: WizardView) -> Rendered {
+    let status = if view.errors.is_empty() && view.problem.is_none() { 200 } else { 422 };
+    let title = view.template.display_name().to_owned();
+    document(viewer, status, move || {
+        view! {
+            <Shell title=title section=Section::Create>
+                <pages::scaffold::wizard::WizardPage view=view />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// A task's page `/create/tasks/:id`: follows the task live with
+/// [`TASK_FOLLOW_SCRIPT`], and refreshes itself every 2 s without scripts while it runs.
+pub fn render_task(viewer: &Viewer, task: TaskView) -> Rendered {
+    let title = format!("{} · task", task.template_title);
+    let running = task.is_running();
+    document(viewer, 200, move || {
+        let refresh = running.then_some(2);
+        let script = running.then_some(TASK_FOLLOW_SCRIPT_PATH);
+        view! {
+            <Shell title=title section=Section::Create refresh=refresh script=script>
+                <pages::scaffold::task::TaskPage task=task />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The recent tasks `/create/tasks`, newest first.
+pub fn render_tasks(viewer: &Viewer, tasks: Vec<TaskRowView>) -> Rendered {
+    document(viewer, 200, move || {
+        view! {
+            <Shell title="Recent tasks" section=Section::Create>
+                <pages::scaffold::task::TasksPage tasks=tasks />
+            </Shell>
+        }
+        .into_any()
+    })
 }
 
 /// The cluster status page `/clusters` (the Kubernetes issue fills it).

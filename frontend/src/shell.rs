@@ -45,6 +45,14 @@ pub fn Shell(
     /// Current search text, shown in the header's search box.
     #[prop(optional, into)]
     search: String,
+    /// Seconds after which the page reloads itself when scripts are off
+    /// (a `<noscript>` refresh), for pages that follow something running.
+    #[prop(default = None)]
+    refresh: Option<u32>,
+    /// A script of the portal's own (a path under `/static/`) that enhances
+    /// the page; the page must work without it.
+    #[prop(default = None)]
+    script: Option<&'static str>,
     /// The page content, placed inside `<main>`.
     children: Children,
 ) -> impl IntoView {
@@ -68,6 +76,8 @@ pub fn Shell(
                 <meta name="color-scheme" content="light dark" />
                 <title>{full_title}</title>
                 <link rel="stylesheet" href=STYLESHEET_PATH />
+                {refresh.map(|seconds| view! { <noscript><meta http-equiv="refresh" content=seconds.to_string() /></noscript> })}
+                {script.map(|src| view! { <script src=src defer></script> })}
             </head>
             <body>
                 <a class="skip-link" href="#content">"Skip to content"</a>

@@ -8,6 +8,7 @@ pub mod home;
 pub mod not_found;
 pub mod placeholder;
 pub mod register;
+pub mod scaffold;
 
 /// Link to the catalog list restricted to `kind`, e.g. `/catalog?kind=component`.
 pub fn kind_href(kind: &str) -> String {
