@@ -8,7 +8,9 @@
 
 pub mod field;
 pub mod form_post;
+pub mod picker;
 pub mod repo_url;
+mod schema;
 pub mod step;
 pub mod validate;
 
@@ -16,6 +18,7 @@ use serde_json::{Map, Value};
 
 pub use field::{Bounds, Control, Field, FieldKind, FieldUi, Pattern, value_label};
 pub use form_post::{WizardGo, WizardOutcome, WizardPost, read_step, read_wizard_post};
+pub use picker::PickerQuery;
 pub use repo_url::RepoUrl;
 pub use step::FormStep;
 pub use validate::{FieldError, is_missing};

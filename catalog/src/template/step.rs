@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::SchemaProblem;
-use super::field::{Field, parse_field, string_list};
+use super::field::{Field, string_list};
+use super::schema::parse_field;
 use super::validate::{FieldError, validate_fields};
 
 /// A page of the template's form: one entry of `spec.parameters`.

@@ -376,3 +376,28 @@ fn pickers_and_widgets_choose_their_controls() {
     assert_eq!(step.fields[0].ui.options["catalogFilter"]["kind"][1], "User");
     assert_eq!(rules(&step.validate(&map(json!({"name": "-bad-"}))))[0].split(':').next(), Some("name entityName"));
 }
+
+#[test]
+fn pickers_say_what_to_offer() {
+    let f = form(json!({"properties": {
+        "owner": {"type": "string", "ui:field": "OwnerPicker"},
+        "system": {"type": "string", "ui:field": "EntityPicker", "ui:options": {"catalogFilter": [{"kind": "System"}, {"kind": ["Component"], "spec.type": "service", "metadata.annotations.x": {"exists": true}}], "allowArbitraryValues": false}},
+        "legacy": {"type": "string", "ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["Group"], "defaultKind": "Group"}},
+        "many": {"type": "array", "items": {"type": "string"}, "ui:field": "MultiEntityPicker"},
+        "name": {"type": "string", "ui:field": "EntityNamePicker"},
+    }}));
+    let fields = &f.steps[0].fields;
+    let owner = fields[0].picker().unwrap_or_else(|| panic!("owner picker"));
+    assert_eq!(owner.filters, [std::collections::BTreeMap::from([("kind".to_owned(), vec!["Group".to_owned(), "User".to_owned()])])]);
+    assert_eq!(owner.default_kind.as_deref(), Some("Group"));
+    let system = fields[1].picker().unwrap_or_else(|| panic!("system picker"));
+    assert_eq!(system.filters.len(), 2);
+    assert_eq!(system.filters[1]["metadata.annotations.x"], Vec::<String>::new());
+    assert_eq!(system.filters[1]["spec.type"], ["service"]);
+    assert!(!system.arbitrary && !system.multiple);
+    let legacy = fields[2].picker().unwrap_or_else(|| panic!("legacy picker"));
+    assert_eq!(legacy.filters[0]["kind"], ["Group"]);
+    assert!(fields[3].picker().is_some_and(|p| p.multiple && p.filters.is_empty()));
+    assert!(fields[4].picker().is_none());
+    assert_eq!(fields[3].control(), Control::MultiPicker);
+}
