@@ -206,10 +206,10 @@ pub fn render_unregistered(viewer: &Viewer, detail: LocationDetail) -> Rendered 
     })
 }
 
-/// The old placeholder of `/create`, kept only until the server renders
-/// [`render_templates`] there; it points to the template list.
+/// The placeholder `/create` showed before the scaffolder; kept only until
+/// the server renders [`render_templates`] there, then to be removed.
 pub fn render_create(viewer: &Viewer) -> Rendered {
-    render_templates(viewer, ExplorePage::default(), &ExploreQuery::default())
+    placeholder(viewer, "Create", Section::Create, "Start new projects from software templates.")
 }
 
 /// The software templates page `/create?q=…&tag=…`: `page` is the explorer's
