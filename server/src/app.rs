@@ -14,6 +14,8 @@ use crate::ingest::url_reader::{CompositeReader, GithubIntegrationSettings, Read
 use crate::ingest::{Catalog, CatalogSettings, KindRule, OrphanStrategy, Reader};
 use crate::store::Db;
 use crate::store::locations::{self, ORIGIN_CONFIG};
+use crate::scaffolder::actions::{GitSettings, GithubPublishTarget, Services};
+use crate::scaffolder::{Scaffolder, ScaffolderSettings};
 use crate::web::{AppState, LivePortal};
 
 /// Options of `portolan serve`.
@@ -142,10 +144,36 @@ pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow
     Ok(())
 }
 
-/// Every route of the portal: pages, the catalog API, and the operational endpoints.
-pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>, auth: crate::auth::Layers) -> axum::Router {
-    let app = crate::web::router(AppState::new(portal))
+/// The scaffolder as the configuration asks for it: publishing through the
+/// GitHub integrations, workspaces under `scaffolder.workspaceDir`.
+pub fn scaffolder(config: &Config, catalog: Arc<Catalog>) -> Arc<Scaffolder> {
+    let github = config
+        .integrations
+        .github
+        .iter()
+        .map(|g| GithubPublishTarget {
+            host: g.host.as_str().to_owned(),
+            api_base_url: g.api_base_url.as_str().to_owned(),
+            token: g.token.as_ref().map(|t| t.expose().to_owned()),
+        })
+        .collect();
+    let s = &config.scaffolder;
+    let git = GitSettings { author_name: s.default_author.name.clone(), author_email: s.default_author.email.clone(), allowed_remotes: s.git.allowed_remotes.clone() };
+    let settings = ScaffolderSettings {
+        workspace_root: s.workspace_dir.clone().unwrap_or_else(|| config.backend.data_dir.join("scaffolder")),
+        concurrent_tasks: s.concurrent_tasks_limit.max(1),
+    };
+    Scaffolder::new(Services { catalog, github, git }, settings)
+}
+
+/// Every route of the portal: pages, the catalog and scaffolder APIs, and the operational endpoints.
+pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>, auth: crate::auth::Layers, scaffolder: Arc<Scaffolder>) -> axum::Router {
+    let data: Arc<dyn portolan_frontend::PortalData> = Arc::new(portal);
+    let pages = crate::web::scaffold::ScaffoldPages { data: Arc::clone(&data), scaffolder: Arc::clone(&scaffolder) };
+    let app = crate::web::router(AppState { data })
+        .merge(crate::web::scaffold::router(pages))
         .nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)))
+        .nest("/api/scaffolder", crate::scaffolder::api::router(scaffolder))
         .merge(crate::auth::routes::router());
     crate::web::harden(auth.wrap(crate::ops::mount(app, catalog, metrics)))
 }
@@ -173,10 +201,13 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
     let follower = tokio::spawn(Arc::clone(&catalog).follow_other_writers(stop_rx.clone()));
-    let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx));
+    let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx.clone()));
+    let scaffolder = scaffolder(config, Arc::clone(&catalog));
+    scaffolder.mark_interrupted().await;
+    let workers = tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx));
 
     let auth = auth_layers(config, Arc::clone(&catalog)).await?;
-    let app = router(Arc::clone(&catalog), portal, metrics, auth);
+    let app = router(Arc::clone(&catalog), portal, metrics, auth, scaffolder);
     let listen = match listen {
         Some(addr) => addr,
         None => {
@@ -192,5 +223,6 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let _ = refresher.await;
     let _ = follower.await;
     let _ = reloader.await;
+    let _ = workers.await;
     Ok(code)
 }

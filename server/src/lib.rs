@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod ops;
+pub mod scaffolder;
 pub mod search;
 pub mod store;
 pub mod telemetry;

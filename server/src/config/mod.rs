@@ -26,6 +26,7 @@
 
 pub mod auth;
 mod error;
+pub mod scaffolder;
 mod tree;
 mod values;
 
@@ -84,6 +85,8 @@ pub struct Config {
     pub auth: auth::AuthConfig,
     /// Roles and rules.
     pub permission: auth::PermissionConfig,
+    /// How templates run.
+    pub scaffolder: scaffolder::ScaffolderConfig,
 }
 
 /// `backend`: how the server runs.
@@ -333,13 +336,14 @@ pub struct GithubIntegration {
 // The file as written, before defaults that depend on where it is.
 
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog, integrations, auth and permission")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog, integrations, auth, permission and scaffolder")]
 struct RawConfig {
     backend: RawBackend,
     catalog: RawCatalog,
     integrations: RawIntegrations,
     auth: auth::AuthConfig,
     permission: auth::PermissionConfig,
+    scaffolder: scaffolder::ScaffolderConfig,
 }
 
 #[derive(Default, Deserialize)]
@@ -547,7 +551,7 @@ impl Config {
 /// Turns the file as written into the configuration, filling the defaults
 /// that depend on where the file is.
 fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result<Config, ConfigError> {
-    let RawConfig { backend, catalog, integrations, auth, permission } = raw;
+    let RawConfig { backend, catalog, integrations, auth, permission, mut scaffolder } = raw;
     let data_dir = join_normalized(&source.base, backend.data_dir.as_deref().unwrap_or(Path::new("data")));
     let database_url = backend.database.url.map(|u| u.resolve_against(&source.base));
     let listen = backend.listen.unwrap_or_default();
@@ -605,10 +609,19 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
     }
 
     check_permission(&permission, source)?;
+    scaffolder.workspace_dir = Some(join_normalized(&source.base, scaffolder.workspace_dir.as_deref().unwrap_or(&data_dir.join("scaffolder"))));
+    if scaffolder.builtin_templates {
+        let allow = vec![KindName::try_from("Template".to_owned()).unwrap_or_else(|_| unreachable!())];
+        locations.push(StaticLocation {
+            target: LocationTarget::File(join_normalized(&source.base, Path::new(scaffolder::BUILTIN_TEMPLATES))),
+            rules: Some(vec![CatalogRule { allow, locations: None }]),
+        });
+    }
     Ok(Config {
         file,
         auth,
         permission,
+        scaffolder,
         backend: BackendConfig {
             base_url: backend.base_url.unwrap_or_else(|| derive_base_url(&listen)),
             listen,

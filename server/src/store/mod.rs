@@ -6,6 +6,7 @@ pub mod changes;
 pub mod db;
 pub mod entities;
 pub mod locations;
+pub mod tasks;
 pub mod tokens;
 
 pub use db::{Backend, Db};

@@ -8,6 +8,7 @@ mod assets;
 pub mod data;
 pub mod index;
 mod pages;
+pub mod scaffold;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -58,7 +59,6 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/{namespace}/{kind}", get(pages::kind_list))
         .route("/catalog-import", get(pages::import_form).post(pages::import_submit))
         .route("/catalog-import/locations/{id}/unregister", get(pages::unregister_confirm).post(pages::unregister))
-        .route("/create", get(pages::create))
         .route("/clusters", get(pages::clusters))
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))
         .fallback(pages::not_found)
@@ -86,7 +86,7 @@ async fn security_headers(mut response: Response) -> Response {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
              base-uri 'none'; frame-ancestors 'none'",
         ),
     );

@@ -189,11 +189,6 @@ pub(super) async fn kind_list(Path((namespace, kind)): Path<(String, String)>) -
     Redirect::to(&query.href())
 }
 
-/// `GET /create`.
-pub(super) async fn create(PageViewer(viewer): PageViewer) -> Response {
-    respond(portolan_frontend::render_create(&viewer))
-}
-
 /// `GET /clusters`.
 pub(super) async fn clusters(PageViewer(viewer): PageViewer) -> Response {
     respond(portolan_frontend::render_clusters(&viewer))

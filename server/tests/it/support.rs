@@ -121,8 +121,11 @@ pub struct TestApp {
     pub catalog: std::sync::Arc<portolan::ingest::Catalog>,
     /// The pages' data.
     pub portal: portolan::web::LivePortal,
+    /// The scaffolder, its workers running while the app lives.
+    pub scaffolder: std::sync::Arc<portolan::scaffolder::Scaffolder>,
     /// A scratch folder for catalog files the test writes.
     pub scratch: tempfile::TempDir,
+    _stop_workers: tokio::sync::watch::Sender<bool>,
     /// The browser-like session: the session cookie and the last form token seen.
     jar: std::sync::Mutex<(Option<String>, Option<String>)>,
     _db: TestDb,
@@ -135,6 +138,9 @@ pub struct TestAppBuilder {
     postgres: bool,
     permission: Option<portolan::config::auth::PermissionConfig>,
     auth: Option<portolan::auth::AuthSettings>,
+    reader: Option<std::sync::Arc<dyn portolan::ingest::Reader>>,
+    github: Vec<portolan::scaffolder::actions::GithubPublishTarget>,
+    git_remotes: Vec<String>,
 }
 
 /// The auth layers of a test app: guest sign-in on, `permission` (or none) in force.
@@ -191,6 +197,24 @@ impl TestAppBuilder {
         self
     }
 
+    /// Reads locations with `reader` instead of local files only.
+    pub fn with_reader(mut self, reader: std::sync::Arc<dyn portolan::ingest::Reader>) -> Self {
+        self.reader = Some(reader);
+        self
+    }
+
+    /// Lets `publish:github` create repositories through this API.
+    pub fn with_github_publish(mut self, api_base_url: &str, token: &str) -> Self {
+        self.github.push(portolan::scaffolder::actions::GithubPublishTarget { host: "github.com".into(), api_base_url: api_base_url.into(), token: Some(token.into()) });
+        self
+    }
+
+    /// Lets `publish:git` push to remotes under these prefixes.
+    pub fn with_git_remotes(mut self, prefixes: &[&str]) -> Self {
+        self.git_remotes = prefixes.iter().map(|p| (*p).to_owned()).collect();
+        self
+    }
+
     /// Uses PostgreSQL instead of SQLite (`None` from `build` when unreachable).
     pub fn on_postgres(mut self) -> Self {
         self.postgres = true;
@@ -204,17 +228,28 @@ impl TestAppBuilder {
         use std::sync::Arc;
         let db = if self.postgres { TestDb::postgres().await? } else { TestDb::sqlite().await };
         let settings = CatalogSettings { registered_rule: KindRule(None), ..CatalogSettings::default() };
-        let catalog = Catalog::open(db.db.clone(), Arc::new(FileReader), settings).await.expect("catalog");
+        let reader = self.reader.unwrap_or_else(|| Arc::new(FileReader));
+        let catalog = Catalog::open(db.db.clone(), reader, settings).await.expect("catalog");
         if self.example {
             let root = repo().join("catalog/example/catalog-info.yaml").canonicalize().expect("example");
             locations::insert(&db.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
+            let templates = repo().join("templates").canonicalize().expect("templates").join("*/template.yaml");
+            locations::insert(&db.db.pool, "file", &templates.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
             catalog.process_all().await.expect("process");
         }
         let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
         portal.reload().await.expect("index");
         let metrics = Arc::new(portolan::ops::Metrics::new());
-        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics, test_auth_with(&catalog, self.permission, self.auth).await);
-        Some(TestApp { router, catalog, portal, scratch: tempfile::tempdir().expect("tempdir"), jar: Default::default(), _db: db })
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let git = portolan::scaffolder::actions::GitSettings { allowed_remotes: self.git_remotes, ..Default::default() };
+        let services = portolan::scaffolder::actions::Services { catalog: Arc::clone(&catalog), github: self.github, git };
+        let workspaces = portolan::scaffolder::ScaffolderSettings { workspace_root: scratch.path().join("workspaces"), concurrent_tasks: 4 };
+        let scaffolder = portolan::scaffolder::Scaffolder::new(services, workspaces);
+        let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx));
+        let auth = test_auth_with(&catalog, self.permission, self.auth).await;
+        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics, auth, Arc::clone(&scaffolder));
+        Some(TestApp { router, catalog, portal, scaffolder, scratch, _stop_workers: stop_workers, jar: Default::default(), _db: db })
     }
 }
 

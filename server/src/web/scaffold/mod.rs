@@ -1,0 +1,218 @@
+//! The scaffolder's pages: the template list `/create`, a template's wizard
+//! `/create/templates/:namespace/:name` (one POST form per step, the values
+//! so far carried in a hidden field, checked on the server), and the task
+//! pages `/create/tasks[/:id]` that follow a run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use portolan_catalog::template::{Field, TemplateForm, WizardOutcome, read_wizard_post};
+use portolan_frontend::{ButtonLabels, DataError, ExploreQuery, FacetKey, PickerOption, PortalData, Rendered, Viewer, WizardView};
+use serde_json::{Map, Value, json};
+
+use crate::api::catalog::query::{Direction, EntityQuery, Predicate};
+use crate::auth::policy::Action;
+use crate::auth::routes::PageViewer;
+use crate::auth::{Auth, RequestIdentity};
+use crate::scaffolder::{CreateError, Scaffolder, TemplateEntity};
+use crate::store::tasks;
+
+mod task_view;
+
+/// What the scaffolder pages reach.
+#[derive(Clone)]
+pub struct ScaffoldPages {
+    /// The portal's data (the template list is the explorer over kind Template).
+    pub data: Arc<dyn PortalData>,
+    /// The scaffolder.
+    pub scaffolder: Arc<Scaffolder>,
+}
+
+/// The scaffolder pages' routes.
+pub fn router(pages: ScaffoldPages) -> Router {
+    Router::new()
+        .route("/create", get(templates))
+        .route("/create/templates/{namespace}/{name}", get(wizard).post(wizard_post))
+        .route("/create/tasks", get(task_view::tasks))
+        .route("/create/tasks/{id}", get(task_view::task))
+        .route("/create/tasks/{id}/cancel", post(task_view::cancel))
+        .route(portolan_frontend::TASK_FOLLOW_SCRIPT_PATH, get(follow_script))
+        .with_state(pages)
+}
+
+fn respond(page: Rendered) -> Response {
+    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Html(page.html)).into_response()
+}
+
+/// `GET /static/task-follow.js`: the task page's live updates.
+async fn follow_script() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=300")], portolan_frontend::TASK_FOLLOW_SCRIPT).into_response()
+}
+
+/// `GET /create?q=…&tag=…`: the templates, searched and filtered like the explorer.
+async fn templates(State(pages): State<ScaffoldPages>, PageViewer(viewer): PageViewer, RawQuery(query): RawQuery) -> Response {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let mut query = ExploreQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    query.selected.retain(|(k, _)| *k != FacetKey::Kind);
+    query.select(FacetKey::Kind, "Template");
+    let page = pages.data.explore(&query);
+    respond(portolan_frontend::render_templates(&viewer, page, &query))
+}
+
+async fn template_or_page(pages: &ScaffoldPages, viewer: &Viewer, namespace: &str, name: &str) -> Result<TemplateEntity, Response> {
+    match pages.scaffolder.template(&format!("template:{namespace}/{name}")).await {
+        Ok(Some(template)) => Ok(template),
+        Ok(None) => Err(respond(portolan_frontend::render_error(viewer, &DataError::NotFound(format!("There is no template {namespace}/{name} in the catalog."))))),
+        Err(e) => {
+            tracing::error!("reading template {namespace}/{name}: {e:#}");
+            Err(respond(portolan_frontend::render_error(viewer, &DataError::Internal("The template could not be read; the error is in the server's log.".to_owned()))))
+        }
+    }
+}
+
+/// A Backstage `catalogFilter` (one filter object or a list, any of which
+/// matches; array values mean any of them) as a catalog predicate.
+fn catalog_filter(filter: &Value) -> Option<Predicate> {
+    let one = |f: &Map<String, Value>| -> Value {
+        let all: Vec<Value> = f
+            .iter()
+            .map(|(key, value)| match value {
+                Value::Array(items) => json!({ key: {"$in": items} }),
+                Value::Object(o) if o.contains_key("exists") => json!({ key: {"$exists": o.get("exists").and_then(Value::as_bool).unwrap_or(true)} }),
+                other => json!({ key: other.as_str().map_or_else(|| other.to_string(), str::to_owned) }),
+            })
+            .collect();
+        json!({"$all": all})
+    };
+    let predicate = match filter {
+        Value::Object(f) => one(f),
+        Value::Array(fs) => json!({"$any": fs.iter().filter_map(Value::as_object).map(one).collect::<Vec<_>>()}),
+        _ => return None,
+    };
+    Predicate::from_json(&predicate).ok()
+}
+
+/// The catalog filter a picker offers entities from.
+fn picker_filter(field: &Field) -> Option<Value> {
+    let picker = field.ui.field.as_deref()?;
+    let options = &field.ui.options;
+    if let Some(filter) = options.get("catalogFilter") {
+        return Some(filter.clone());
+    }
+    let kinds: Vec<String> = match options.get("allowedKinds") {
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => match picker {
+            "OwnerPicker" | "MyGroupsPicker" => vec!["Group".to_owned(), "User".to_owned()],
+            "EntityPicker" | "MultiEntityPicker" | "OwnedEntityPicker" => Vec::new(),
+            _ => return None,
+        },
+    };
+    Some(if kinds.is_empty() { json!({}) } else { json!({"kind": kinds}) })
+}
+
+/// The choices of every entity picker of the form, from the catalog.
+fn picker_options(auth: &Auth, form: &TemplateForm) -> BTreeMap<String, Vec<PickerOption>> {
+    let index = &auth.catalog.index;
+    let mut out = BTreeMap::new();
+    for step in &form.steps {
+        for field in step.all_fields() {
+            let Some(filter) = picker_filter(field) else { continue };
+            let query = EntityQuery { filter: catalog_filter(&filter), ..EntityQuery::default() };
+            let rows = index.page(&query, None, Direction::Next, 500, 0);
+            let options = rows.into_iter().map(|r| PickerOption { label: r.entity_ref.clone(), value: r.entity_ref }).collect();
+            out.insert(field.name.clone(), options);
+        }
+    }
+    out
+}
+
+fn wizard_view(auth: &Auth, template: &TemplateEntity, step: usize, values: Map<String, Value>) -> WizardView {
+    let form = template.form();
+    let summary = crate::search::summary_of(&template.entity).unwrap_or_default();
+    WizardView {
+        options: picker_options(auth, &form),
+        labels: ButtonLabels::from_presentation(template.entity.pointer("/spec/presentation")),
+        template: summary,
+        form,
+        step,
+        values,
+        errors: Vec::new(),
+        problem: None,
+    }
+}
+
+fn sign_in_first(viewer: &Viewer) -> Response {
+    Redirect::to(&viewer.sign_in_href()).into_response()
+}
+
+/// `GET /create/templates/:namespace/:name`: the first step, defaults filled in.
+async fn wizard(State(pages): State<ScaffoldPages>, Extension(auth): Extension<Arc<Auth>>, PageViewer(viewer): PageViewer, Path((namespace, name)): Path<(String, String)>) -> Response {
+    if viewer.user.is_none() {
+        return sign_in_first(&viewer);
+    }
+    let template = match template_or_page(&pages, &viewer, &namespace, &name).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let values = template.form().with_defaults(&Map::new());
+    respond(portolan_frontend::render_wizard(&viewer, wizard_view(&auth, &template, 0, values)))
+}
+
+/// `POST /create/templates/:namespace/:name`: next, back, edit, or create.
+async fn wizard_post(
+    State(pages): State<ScaffoldPages>,
+    Extension(auth): Extension<Arc<Auth>>,
+    Extension(RequestIdentity(identity)): Extension<RequestIdentity>,
+    PageViewer(viewer): PageViewer,
+    Path((namespace, name)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(identity) = identity else { return sign_in_first(&viewer) };
+    let template = match template_or_page(&pages, &viewer, &namespace, &name).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let form = template.form();
+    let post = read_wizard_post(&form, &pairs);
+    let (step, errors, values) = match post.outcome(&form) {
+        WizardOutcome::Show { step, errors } => (step, errors, post.values),
+        WizardOutcome::Create { values } => {
+            if auth.check(&identity, Action::TaskCreate, &template.entity_ref, None).await.is_err() {
+                let mut view = wizard_view(&auth, &template, form.steps.len(), values);
+                view.problem = Some("You may not run templates on this portal.".to_owned());
+                return respond(portolan_frontend::render_wizard(&viewer, view));
+            }
+            match pages.scaffolder.create_task(&template.entity_ref, &values, &Map::new(), Some(&identity.user_ref)).await {
+                Ok(id) => {
+                    auth.audit(&identity, Action::TaskCreate.as_str(), Some(&template.entity_ref), "ok", Some(&id)).await;
+                    return Redirect::to(&portolan_frontend::pages::scaffold::task_href(&id)).into_response();
+                }
+                Err(CreateError::Invalid(errors)) => (form.step_of(&errors).unwrap_or(0), errors, values),
+                Err(e) => {
+                    tracing::error!(template = %template.entity_ref, "cannot start a task: {e:#}");
+                    let mut view = wizard_view(&auth, &template, form.steps.len(), values);
+                    view.problem = Some(format!("The task could not be started: {e}"));
+                    return respond(portolan_frontend::render_wizard(&viewer, view));
+                }
+            }
+        }
+    };
+    let mut view = wizard_view(&auth, &template, step, values);
+    view.errors = errors;
+    respond(portolan_frontend::render_wizard(&viewer, view))
+}
+
+/// How many tasks `/create/tasks` lists.
+const RECENT_TASKS: i64 = 50;
+
+/// The newest tasks, for `/create/tasks`.
+async fn recent(scaffolder: &Scaffolder) -> Result<Vec<tasks::TaskRow>, sqlx::Error> {
+    let filter = tasks::TaskFilter { limit: RECENT_TASKS, ..tasks::TaskFilter::default() };
+    tasks::list(&scaffolder.db().pool, &filter).await.map(|(rows, _)| rows)
+}
