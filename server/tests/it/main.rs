@@ -11,6 +11,7 @@ mod ingest;
 mod ops;
 mod realworld;
 mod scaffolder;
+mod scaffolder_runs;
 mod support;
 mod url_reader;
 mod web;
