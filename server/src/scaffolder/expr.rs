@@ -77,7 +77,8 @@ impl Templater {
 
     /// Renders a text template (a skeleton file, a file name, a string input).
     pub fn render_text(&self, source: &str, context: &Json) -> Result<String, String> {
-        self.env.render_str(source, Value::from(Serde(context))).map_err(describe)
+        let source = nunjucks_compat(source, self.env.syntax().variable_delimiters().0);
+        self.env.render_str(&source, Value::from(Serde(context))).map_err(describe)
     }
 
     /// Renders one input value: strings are templated (keeping the JSON type
@@ -111,7 +112,8 @@ impl Templater {
     fn render_string(&self, text: &str, context: &Json, path: &str) -> Result<Option<Json>, TemplateError> {
         let fail = |message: String| TemplateError { path: path.to_owned(), message };
         if let Some(expr) = lone_expression(text) {
-            let compiled = self.env.compile_expression(expr).map_err(|e| fail(describe(e)))?;
+            let expr = nunjucks_compat(expr, "");
+            let compiled = self.env.compile_expression(&expr).map_err(|e| fail(describe(e)))?;
             let value = compiled.eval(Value::from(Serde(context))).map_err(|e| fail(describe(e)))?;
             if value.is_undefined() {
                 return Ok(None);
@@ -134,6 +136,34 @@ impl Templater {
             Some(Json::Bool(true)) | Some(Json::Object(_)) => true,
         })
     }
+}
+
+/// Nunjucks accepts JavaScript's `===` and `!==` in expressions; Jinja spells
+/// them `==` and `!=`. Rewrites them inside tags only (text outside, such as a
+/// Markdown `===` underline, is left as written). With an empty
+/// `variable_start` the whole source is one expression.
+fn nunjucks_compat<'a>(source: &'a str, variable_start: &str) -> std::borrow::Cow<'a, str> {
+    if !source.contains("===") && !source.contains("!==") {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    if variable_start.is_empty() {
+        return std::borrow::Cow::Owned(source.replace("===", "==").replace("!==", "!="));
+    }
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    loop {
+        let next = [("{%", "%}"), (variable_start, "}}")].into_iter().filter_map(|(open, close)| rest.find(open).map(|at| (at, open, close))).min_by_key(|(at, _, _)| *at);
+        let Some((at, open, close)) = next else {
+            out.push_str(rest);
+            break;
+        };
+        out.push_str(&rest[..at + open.len()]);
+        rest = &rest[at + open.len()..];
+        let end = rest.find(close).unwrap_or(rest.len());
+        out.push_str(&rest[..end].replace("===", "==").replace("!==", "!="));
+        rest = &rest[end..];
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The expression of a string that is exactly one `${{ … }}`.
@@ -210,6 +240,18 @@ fn pick(value: Value, key: &str) -> Result<Value, Error> {
     value.get_attr(key)
 }
 
-fn dump(value: Value) -> Result<Value, Error> {
-    serde_json::to_string(&value).map(Value::from_safe_string).map_err(|e| invalid(e.to_string()))
+/// Nunjucks' `dump(indent?)`: the value as JSON.
+fn dump(value: Value, indent: Option<usize>) -> Result<Value, Error> {
+    let text = match indent {
+        Some(width) if width > 0 => {
+            let mut out = Vec::new();
+            let indent = " ".repeat(width.min(16));
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            serde::Serialize::serialize(&value, &mut serializer).map_err(|e| invalid(e.to_string()))?;
+            String::from_utf8(out).map_err(|e| invalid(e.to_string()))?
+        }
+        _ => serde_json::to_string(&value).map_err(|e| invalid(e.to_string()))?,
+    };
+    Ok(Value::from_safe_string(text))
 }

@@ -138,6 +138,9 @@ impl Run<'_> {
 
     async fn run_step(&self, templater: &Templater, step: &StepInfo, context: &mut Json, secrets: &Map<String, Json>, user: &Json) -> Result<(), Stopped> {
         let failed = |e: super::expr::TemplateError| Stopped::Failed(e.to_string());
+        if step.action.is_empty() {
+            return Err(Stopped::Failed("the step names no action (an unresolved $yaml or $text reference leaves it empty)".to_owned()));
+        }
         let Some(action) = self.actions.get(&step.action) else {
             return Err(Stopped::Failed(format!("unknown action \"{}\"; GET /api/scaffolder/v2/actions lists the ones this portal has", step.action)));
         };
