@@ -97,6 +97,11 @@ pub fn catalog_settings(config: &Config) -> CatalogSettings {
 /// The reader for every location type: local files, and URLs through the
 /// GitHub integrations or the `backend.reading.allow` list.
 pub fn reader(config: &Config) -> anyhow::Result<Arc<dyn Reader>> {
+    Ok(Arc::new(CompositeReader::new(url_reader(config)?)))
+}
+
+/// The URL reader: GitHub through the integrations, other hosts per `backend.reading.allow`.
+pub fn url_reader(config: &Config) -> anyhow::Result<UrlReader> {
     let github = config
         .integrations
         .github
@@ -116,8 +121,7 @@ pub fn reader(config: &Config) -> anyhow::Result<Arc<dyn Reader>> {
             .map(|a| (a.host.as_str().to_owned(), a.paths.iter().map(|p| p.as_str().to_owned()).collect()))
             .collect(),
     };
-    let urls = UrlReader::new(github, allow).map_err(anyhow::Error::msg)?;
-    Ok(Arc::new(CompositeReader::new(urls)))
+    UrlReader::new(github, allow).map_err(anyhow::Error::msg)
 }
 
 /// Makes the `config` locations in the database match the configuration.
@@ -146,7 +150,7 @@ pub async fn sync_static_locations(catalog: &Catalog, config: &Config) -> anyhow
 
 /// The scaffolder as the configuration asks for it: publishing through the
 /// GitHub integrations, workspaces under `scaffolder.workspaceDir`.
-pub fn scaffolder(config: &Config, catalog: Arc<Catalog>) -> Arc<Scaffolder> {
+pub fn scaffolder(config: &Config, catalog: Arc<Catalog>) -> anyhow::Result<Arc<Scaffolder>> {
     let github = config
         .integrations
         .github
@@ -163,7 +167,7 @@ pub fn scaffolder(config: &Config, catalog: Arc<Catalog>) -> Arc<Scaffolder> {
         workspace_root: s.workspace_dir.clone().unwrap_or_else(|| config.backend.data_dir.join("scaffolder")),
         concurrent_tasks: s.concurrent_tasks_limit.max(1),
     };
-    Scaffolder::new(Services { catalog, github, git }, settings)
+    Ok(Scaffolder::new(Services { catalog, github, git, urls: Some(url_reader(config)?) }, settings))
 }
 
 /// Every route of the portal: pages, the catalog and scaffolder APIs, and the operational endpoints.
@@ -202,7 +206,7 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
     let follower = tokio::spawn(Arc::clone(&catalog).follow_other_writers(stop_rx.clone()));
     let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx.clone()));
-    let scaffolder = scaffolder(config, Arc::clone(&catalog));
+    let scaffolder = scaffolder(config, Arc::clone(&catalog))?;
     scaffolder.mark_interrupted().await;
     let workers = tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx));
 

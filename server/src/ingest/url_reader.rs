@@ -354,6 +354,25 @@ impl UrlReader {
     }
 
     async fn github_folder(&self, url: &Url, gh: &GithubUrl<'_>) -> Result<Vec<ReadFile>, String> {
+        let keep = |path: &str| CATALOG_FILE_NAMES.contains(&path.rsplit('/').next().unwrap_or(path));
+        Ok(self.github_files_under(url, gh, keep).await?.into_iter().map(|(_, file)| file).collect())
+    }
+
+    /// Every file of a GitHub folder URL (`tree/…`, or `blob/…` naming a
+    /// folder), as paths relative to the folder with their text: the
+    /// skeletons of templates read from GitHub.
+    pub async fn read_folder(&self, url: &str) -> Result<Vec<(String, String)>, String> {
+        let parsed = Url::parse(url).map_err(|e| format!("InputError: {} is not a valid URL: {e}", redact(url)))?;
+        let Some(mut gh) = self.github_url(&parsed) else {
+            return Err(format!("NotAllowedError: {} is not a folder on a GitHub host of integrations.github", shown(&parsed)));
+        };
+        gh.folder = true;
+        let files = self.github_files_under(&parsed, &gh, |_| true).await?;
+        Ok(files.into_iter().map(|(path, file)| (path, file.text)).collect())
+    }
+
+    /// The files under `gh`'s folder whose repository path `keep` accepts, with their path relative to the folder.
+    async fn github_files_under(&self, url: &Url, gh: &GithubUrl<'_>, keep: impl Fn(&str) -> bool) -> Result<Vec<(String, ReadFile)>, String> {
         let mut api = Self::api_url(gh, &format!("git/trees/{}", percent_encode_segment(&gh.git_ref)))?;
         api.query_pairs_mut().append_pair("recursive", "1");
         let target = Target { shown: shown(url), host: &gh.integration.host, token_sent: gh.integration.token.is_some(), github: true };
@@ -374,8 +393,7 @@ impl UrlReader {
                 continue;
             }
             any_under = true;
-            let name = path.rsplit('/').next().unwrap_or(path);
-            if entry.get("type").and_then(serde_json::Value::as_str) == Some("blob") && CATALOG_FILE_NAMES.contains(&name) {
+            if entry.get("type").and_then(serde_json::Value::as_str) == Some("blob") && keep(path) {
                 paths.push(path.to_owned());
             }
         }
@@ -393,7 +411,8 @@ impl UrlReader {
             }
             let Some(file_gh) = self.github_url(&file_url) else { continue };
             let text = self.github_file(&file_url, &file_gh).await?;
-            files.push(ReadFile { location: LocationRef::new("url", file_url.as_str()), text, stamp: None });
+            let relative = path.strip_prefix(&prefix).unwrap_or(&path).to_owned();
+            files.push((relative, ReadFile { location: LocationRef::new("url", file_url.as_str()), text, stamp: None }));
         }
         Ok(files)
     }

@@ -127,7 +127,7 @@ impl Scaffolder {
     /// A scaffolder with no publishing targets and workspaces in the temp folder
     /// (benchmarks and tests that do not run templates).
     pub fn with_defaults(catalog: Arc<crate::ingest::Catalog>) -> Arc<Scaffolder> {
-        Scaffolder::new(Services { catalog, github: Vec::new(), git: actions::GitSettings::default() }, ScaffolderSettings::default())
+        Scaffolder::new(Services { catalog, github: Vec::new(), git: actions::GitSettings::default(), urls: None }, ScaffolderSettings::default())
     }
 
     /// The built-in actions.

@@ -24,7 +24,7 @@ fn example_catalog_is_clean() {
     let out = portolan(&["validate", "catalog/example"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.ends_with("94 entities in 14 files: 0 errors, 0 warnings\n"), "{text}");
+    assert!(text.ends_with("92 entities in 12 files: 0 errors, 0 warnings\n"), "{text}");
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn serve_answers_http_with_the_example_catalog() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let home = http_get(addr, "/").expect("home page");
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
-    assert!(home.contains("95 entities"), "the example catalog (and its generated Location) is served: {home}");
+    assert!(home.contains("96 entities"), "the example catalog and the golden-path templates (and their generated Locations) are served: {home}");
     let api = http_get(addr, "/api/catalog/entities/by-name/api/default/trips-api").expect("api");
     assert!(api.starts_with("HTTP/1.1 200"), "{api}");
     assert!(data.path().join("portolan.db").exists(), "SQLite file under the data dir");

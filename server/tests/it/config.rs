@@ -60,7 +60,8 @@ fn defaults_without_a_file() {
     assert_eq!(c.backend.log.level.as_str(), "info");
     assert!(c.backend.reading.allow.is_empty());
 
-    assert_eq!(c.catalog.locations.len(), 1);
+    assert_eq!(c.catalog.locations.len(), 2, "the example catalog and the built-in templates");
+    assert!(matches!(&c.catalog.locations[1].target, LocationTarget::File(t) if t.ends_with("templates/*/template.yaml")));
     let loc = &c.catalog.locations[0];
     assert_eq!(loc.location_type(), LocationType::File);
     let LocationTarget::File(target) = &loc.target else { panic!("file target") };
@@ -93,7 +94,8 @@ fn an_empty_file_gives_the_defaults_without_locations() {
     let (dir, c) = load("# nothing yet\n", &[]).expect("loads");
     assert_eq!(c.file.as_deref(), Some(folder(&dir).join("portolan.yaml").as_path()));
     assert_eq!(c.backend.data_dir, folder(&dir).join("data"));
-    assert!(c.catalog.locations.is_empty());
+    assert_eq!(c.catalog.locations.len(), 1, "only the built-in templates");
+    assert!(c.scaffolder.builtin_templates);
     assert_eq!(c.catalog.rules.len(), 1);
     assert_eq!(c.catalog.rules[0].allow, kinds(&["Component", "API", "Location"]));
     // `key:` with nothing after it means "not set".
@@ -163,7 +165,7 @@ fn a_full_file_sets_every_field() {
     assert!(!b.reading.allows(&url("https://evil.com/docs/")));
 
     let cat = &c.catalog;
-    assert_eq!(cat.locations.len(), 2);
+    assert_eq!(cat.locations.len(), 3, "two configured, then the built-in templates");
     assert_eq!(cat.locations[0].target, LocationTarget::File(folder(&dir).join("catalog-info.yaml")));
     assert_eq!(cat.locations[0].rules.as_ref().map(|r| r[0].allow.clone()), Some(kinds(&["Component", "API"])));
     assert_eq!(cat.locations[1].location_type(), LocationType::Url);
@@ -421,6 +423,7 @@ fn relative_paths_resolve_against_the_config_file_folder() {
             LocationTarget::File(sub.join("catalog-info.yaml")),
             LocationTarget::File(dir.path().join("shared/*.yaml")),
             LocationTarget::File(PathBuf::from("/abs/catalog.yaml")),
+            LocationTarget::File(PathBuf::from(portolan::config::scaffolder::BUILTIN_TEMPLATES.replace("/server/../", "/"))),
         ]
     );
     // Database URL forms.

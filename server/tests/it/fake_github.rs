@@ -106,6 +106,34 @@ async fn contents(State(gh): Shared, method: Method, uri: Uri, headers: HeaderMa
     ([("content-type", "application/vnd.github.raw")], out.stdout).into_response()
 }
 
+#[derive(serde::Deserialize)]
+struct TreeQuery {
+    recursive: Option<String>,
+}
+
+async fn tree(State(gh): Shared, method: Method, uri: Uri, headers: HeaderMap, Path((owner, repo, git_ref)): Path<(String, String, String)>, Query(q): Query<TreeQuery>) -> Response {
+    gh.record(&method, &uri, &headers, b"");
+    let bare = gh.bare(&owner, &repo);
+    let mut args = vec!["ls-tree", "--full-tree"];
+    if q.recursive.is_some() {
+        args.push("-r");
+    }
+    args.push(&git_ref);
+    let out = git(&bare, &args);
+    if !bare.exists() || !out.status.success() {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response();
+    }
+    let entries: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (meta, path) = line.split_once('\t')?;
+            let kind = meta.split_whitespace().nth(1)?;
+            Some(json!({"path": path, "type": kind}))
+        })
+        .collect();
+    Json(json!({"sha": git_ref, "tree": entries, "truncated": false})).into_response()
+}
+
 /// Starts the fake; its API base URL (`http://addr/api/v3`).
 pub async fn start(root: PathBuf) -> (Arc<FakeGithub>, String) {
     let gh = Arc::new(FakeGithub { root, calls: Mutex::new(Vec::new()) });
@@ -115,6 +143,7 @@ pub async fn start(root: PathBuf) -> (Arc<FakeGithub>, String) {
         .route("/api/v3/repos/{owner}/{repo}/topics", put(record_put))
         .route("/api/v3/repos/{owner}/{repo}/branches/{branch}/protection", put(record_put))
         .route("/api/v3/repos/{owner}/{repo}/contents/{*path}", get(contents))
+        .route("/api/v3/repos/{owner}/{repo}/git/trees/{git_ref}", get(tree))
         .with_state(Arc::clone(&gh));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");

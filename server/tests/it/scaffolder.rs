@@ -21,8 +21,9 @@ pub async fn app_with_github() -> (TestApp, Arc<FakeGithub>, tempfile::TempDir) 
     let repos = tempfile::tempdir().expect("tempdir");
     let (gh, api) = fake_github::start(repos.path().to_path_buf()).await;
     let github = GithubIntegrationSettings { host: "github.com".into(), api_base_url: api.clone(), token: Some(TOKEN.into()) };
-    let reader = CompositeReader::new(UrlReader::new(vec![github], ReadingAllowList::default()).expect("reader"));
-    let app = TestApp::builder().with_example_catalog().with_reader(Arc::new(reader)).with_github_publish(&api, TOKEN).build().await.expect("sqlite app");
+    let urls = UrlReader::new(vec![github], ReadingAllowList::default()).expect("reader");
+    let reader = CompositeReader::new(urls.clone());
+    let app = TestApp::builder().with_example_catalog().with_reader(Arc::new(reader)).with_url_reader(urls).with_github_publish(&api, TOKEN).build().await.expect("sqlite app");
     app.sign_in_as_guest().await;
     (app, gh, repos)
 }
@@ -183,4 +184,54 @@ async fn rust_service_is_published_registered_and_its_code_passes_cargo_test() {
         .output()
         .expect("cargo test");
     assert!(out.status.success(), "cargo test of the generated service failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+const REMOTE_TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: remote-skeleton}
+spec:
+  owner: group:default/platform-eng
+  type: service
+  parameters:
+    - properties:
+        name: {type: string, default: far-away}
+  steps:
+    - id: fetch
+      action: fetch:template
+      input: {url: ./skeleton, values: {name: "${{ parameters.name }}"}}
+    - id: one
+      action: fetch:plain:file
+      input: {url: ./extra/notes.txt, targetPath: docs/notes.txt}
+    - id: show
+      action: debug:log
+      input: {listWorkspace: with-contents}
+"#;
+
+#[tokio::test]
+async fn a_template_registered_from_github_fetches_its_skeleton_through_the_api() {
+    let (app, gh, _repos) = app_with_github().await;
+    let bare = gh.bare("acme", "templates");
+    std::fs::create_dir_all(&bare).expect("mkdir");
+    git(&bare, &["init", "--bare", "--quiet"]);
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(work.path().join("tpl/skeleton/src")).expect("mkdir");
+    std::fs::create_dir_all(work.path().join("tpl/extra")).expect("mkdir");
+    std::fs::write(work.path().join("tpl/template.yaml"), REMOTE_TEMPLATE).expect("write");
+    std::fs::write(work.path().join("tpl/skeleton/src/${{ values.name }}.txt"), "hello ${{ values.name }}\n").expect("write");
+    std::fs::write(work.path().join("tpl/extra/notes.txt"), "plain ${{ not rendered }}\n").expect("write");
+    git(work.path(), &["init", "--quiet", "--initial-branch", "main"]);
+    git(work.path(), &["add", "--all"]);
+    git(work.path(), &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "templates"]);
+    git(work.path(), &["push", "--quiet", &bare.to_string_lossy(), "main"]);
+
+    let target = "https://github.com/acme/templates/blob/main/tpl/template.yaml";
+    let (status, body) = api(&app, "POST", "/api/catalog/locations", Some(json!({"type": "url", "target": target}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, _) = create(&app, "template:default/remote-skeleton", json!({})).await;
+    let task = wait_for(&app, &id).await;
+    let log = log_of(&app, &id).await;
+    assert_eq!(task["status"], "completed", "{task}\n{log}");
+    assert!(log.contains("src/far-away.txt:\nhello far-away"), "{log}");
+    assert!(log.contains("docs/notes.txt:\nplain ${{ not rendered }}"), "{log}");
+    assert!(gh.calls().iter().any(|c| c.path == "/repos/acme/templates/git/trees/main"), "the tree was listed through the API");
 }

@@ -141,6 +141,7 @@ pub struct TestAppBuilder {
     reader: Option<std::sync::Arc<dyn portolan::ingest::Reader>>,
     github: Vec<portolan::scaffolder::actions::GithubPublishTarget>,
     git_remotes: Vec<String>,
+    urls: Option<portolan::ingest::url_reader::UrlReader>,
 }
 
 /// The auth layers of a test app: guest sign-in on, `permission` (or none) in force.
@@ -203,6 +204,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Lets templates fetch skeletons through this URL reader.
+    pub fn with_url_reader(mut self, urls: portolan::ingest::url_reader::UrlReader) -> Self {
+        self.urls = Some(urls);
+        self
+    }
+
     /// Lets `publish:github` create repositories through this API.
     pub fn with_github_publish(mut self, api_base_url: &str, token: &str) -> Self {
         self.github.push(portolan::scaffolder::actions::GithubPublishTarget { host: "github.com".into(), api_base_url: api_base_url.into(), token: Some(token.into()) });
@@ -242,7 +249,7 @@ impl TestAppBuilder {
         let metrics = Arc::new(portolan::ops::Metrics::new());
         let scratch = tempfile::tempdir().expect("tempdir");
         let git = portolan::scaffolder::actions::GitSettings { allowed_remotes: self.git_remotes, ..Default::default() };
-        let services = portolan::scaffolder::actions::Services { catalog: Arc::clone(&catalog), github: self.github, git };
+        let services = portolan::scaffolder::actions::Services { catalog: Arc::clone(&catalog), github: self.github, git, urls: self.urls };
         let workspaces = portolan::scaffolder::ScaffolderSettings { workspace_root: scratch.path().join("workspaces"), concurrent_tasks: 4 };
         let scaffolder = portolan::scaffolder::Scaffolder::new(services, workspaces);
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);

@@ -10,17 +10,66 @@ use super::{Action, ActionContext, TemplateBase, flag, required_text, strings, t
 use crate::scaffolder::expr::Templater;
 use crate::scaffolder::paths;
 
-/// Where a `url` input points on this machine: inside the template's folder
-/// (as Backstage's `resolveSafeChildPath` requires).
-fn source_path(base: &TemplateBase, url: &str) -> Result<PathBuf, String> {
+/// A skeleton ready to copy: a folder next to the template, or one read from
+/// a URL into a scratch folder that goes when this is dropped.
+struct Fetched {
+    path: PathBuf,
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Where a `url` input points: inside the template's folder on this machine
+/// (as Backstage's `resolveSafeChildPath` requires), or a URL, absolute or
+/// relative to a template read from GitHub.
+fn resolve(base: &TemplateBase, url: &str) -> Result<Result<PathBuf, url::Url>, String> {
     if url.starts_with("http://") || url.starts_with("https://") {
-        return Err(format!("fetching {url}: reading skeletons from URLs is not supported yet; keep the skeleton next to a template read from a file location"));
+        return url::Url::parse(url).map(Err).map_err(|e| format!("url {url:?} is not a valid URL: {e}"));
     }
     match base {
-        TemplateBase::Dir(dir) => paths::inside(dir, url).map_err(|e| format!("url {url:?}: {e} (the template's folder)")),
-        TemplateBase::Url(base) => Err(format!("fetching {url} relative to {base}: reading skeletons from URLs is not supported yet")),
+        TemplateBase::Dir(dir) => paths::inside(dir, url).map(Ok).map_err(|e| format!("url {url:?}: {e} (the template's folder)")),
+        TemplateBase::Url(base) => url::Url::parse(base).and_then(|b| b.join(url)).map(Err).map_err(|e| format!("url {url:?} relative to {base}: {e}")),
         TemplateBase::None => Err(format!("fetching {url}: the template has no base location to resolve it against")),
     }
+}
+
+/// The skeleton folder (`folder`) or file a `url` input names, read from a URL when it is one.
+async fn fetch(ctx: &ActionContext<'_>, url: &str, folder: bool) -> Result<Fetched, String> {
+    let remote = match resolve(ctx.base, url)? {
+        Ok(path) => return Ok(Fetched { path, scratch: None }),
+        Err(remote) => remote,
+    };
+    let reader = ctx.services.and_then(|s| s.urls.as_ref()).ok_or_else(|| format!("fetching {remote}: this run cannot read URLs"))?;
+    let scratch = ctx.workspace.with_file_name(format!("fetch-{}", uuid::Uuid::new_v4()));
+    let fetched = Fetched { path: scratch.clone(), scratch: Some(scratch.clone()) };
+    ctx.log(format!("Reading {remote}"));
+    let files = if folder {
+        reader.read_folder(remote.as_str()).await?
+    } else {
+        let name = remote.path_segments().and_then(|mut s| s.next_back()).filter(|n| !n.is_empty()).unwrap_or("file").to_owned();
+        vec![(name, reader.read_url(remote.as_str()).await?)]
+    };
+    for (relative, text) in &files {
+        let to = paths::inside(&scratch, relative)?;
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&to, text).map_err(|e| format!("cannot write {relative}: {e}"))?;
+    }
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    if folder {
+        return Ok(fetched);
+    }
+    let single = files.first().map(|(name, _)| scratch.join(name)).ok_or("nothing was read")?;
+    let mut fetched = fetched;
+    fetched.path = single;
+    Ok(fetched)
 }
 
 /// Renders every entry of a skeleton into the workspace.
@@ -151,7 +200,7 @@ impl Action for FetchTemplate {
     }
     async fn run(&self, ctx: &mut ActionContext<'_>, input: &Map<String, Json>) -> Result<(), String> {
         let url = required_text(input, "url")?;
-        let source = source_path(ctx.base, url)?;
+        let source = fetch(ctx, url, true).await?;
         let extension = extension(input)?;
         let mut raw = strings(input, "copyWithoutTemplating");
         let deprecated = strings(input, "copyWithoutRender");
@@ -170,7 +219,7 @@ impl Action for FetchTemplate {
         let target = target_dir(ctx, input)?;
         ctx.log(format!("Fetching template content from {url}"));
         let copy = Copy { templater: Some(templater), context, raw_globs, extension, replace: flag(input, "replace", false), target: &target };
-        let written = copy.copy_tree(ctx, &source)?;
+        let written = copy.copy_tree(ctx, &source.path)?;
         ctx.log(format!("Rendered {written} files into {}", text(input, "targetPath").unwrap_or("the workspace")));
         Ok(())
     }
@@ -195,12 +244,13 @@ impl Action for FetchTemplateFile {
         }})
     }
     async fn run(&self, ctx: &mut ActionContext<'_>, input: &Map<String, Json>) -> Result<(), String> {
-        copy_file(ctx, input, true)
+        copy_file(ctx, input, true).await
     }
 }
 
-fn copy_file(ctx: &ActionContext<'_>, input: &Map<String, Json>, render: bool) -> Result<(), String> {
-    let source = source_path(ctx.base, required_text(input, "url")?)?;
+async fn copy_file(ctx: &ActionContext<'_>, input: &Map<String, Json>, render: bool) -> Result<(), String> {
+    let fetched = fetch(ctx, required_text(input, "url")?, false).await?;
+    let source = &fetched.path;
     let target_path = required_text(input, "targetPath")?;
     let (parent, name) = match target_path.rsplit_once('/') {
         Some((dir, name)) => (dir, name),
@@ -212,7 +262,7 @@ fn copy_file(ctx: &ActionContext<'_>, input: &Map<String, Json>, render: bool) -
     if !source.is_file() {
         return Err(format!("{} is not a file", source.display()));
     }
-    copy.copy_one(ctx, &source, name).map(|_| ())
+    copy.copy_one(ctx, source, name).map(|_| ())
 }
 
 /// `fetch:plain`.
@@ -231,10 +281,10 @@ impl Action for FetchPlain {
     }
     async fn run(&self, ctx: &mut ActionContext<'_>, input: &Map<String, Json>) -> Result<(), String> {
         let url = required_text(input, "url")?;
-        let source = source_path(ctx.base, url)?;
+        let source = fetch(ctx, url, true).await?;
         let target = target_dir(ctx, input)?;
         let copy = Copy { templater: None, context: Json::Null, raw_globs: Vec::new(), extension: None, replace: true, target: &target };
-        let written = copy.copy_tree(ctx, &source)?;
+        let written = copy.copy_tree(ctx, &source.path)?;
         ctx.log(format!("Copied {written} files from {url}"));
         Ok(())
     }
@@ -257,6 +307,6 @@ impl Action for FetchPlainFile {
     async fn run(&self, ctx: &mut ActionContext<'_>, input: &Map<String, Json>) -> Result<(), String> {
         let mut input = input.clone();
         input.insert("replace".to_owned(), Json::Bool(true));
-        copy_file(ctx, &input, false)
+        copy_file(ctx, &input, false).await
     }
 }

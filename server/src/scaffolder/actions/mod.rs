@@ -27,7 +27,7 @@ pub use publish::GithubPublishTarget;
 pub enum TemplateBase {
     /// A folder on this machine (the template was read from a file).
     Dir(PathBuf),
-    /// A URL the template was read from (relative skeletons cannot be fetched from it yet).
+    /// The URL of the folder the template was read from.
     Url(String),
     /// None known (a dry run without files).
     None,
@@ -56,6 +56,8 @@ pub struct Services {
     pub github: Vec<GithubPublishTarget>,
     /// How commits are made and which remotes `publish:git` may push to.
     pub git: GitSettings,
+    /// Reads skeletons of templates that came from URLs (GitHub through its API).
+    pub urls: Option<crate::ingest::url_reader::UrlReader>,
 }
 
 impl std::fmt::Debug for Services {

@@ -37,7 +37,7 @@ pub struct ScaffoldPages {
 pub fn router(pages: ScaffoldPages) -> Router {
     Router::new()
         .route("/create", get(templates))
-        .route("/create/templates/{namespace}/{name}", get(wizard).post(wizard_post))
+        .route("/create/templates/{namespace}/{name}", get(wizard).post(wizard_post).layer(axum::middleware::map_response(no_store)))
         .route("/create/tasks", get(task_view::tasks))
         .route("/create/tasks/{id}", get(task_view::task))
         .route("/create/tasks/{id}/cancel", post(task_view::cancel))
@@ -48,6 +48,13 @@ pub fn router(pages: ScaffoldPages) -> Router {
 fn respond(page: Rendered) -> Response {
     let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Html(page.html)).into_response()
+}
+
+/// The wizard's pages carry what was typed so far, secrets included (in the
+/// hidden state): no cache, the browser's or a proxy's, may keep them.
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `GET /static/task-follow.js`: the task page's live updates.
