@@ -363,6 +363,20 @@ impl Browser {
         panic!("[{:?}] no `{css}` with text \"{label}\" on {}", self.js, self.url().await);
     }
 
+    /// The first element matching `css`, waiting up to `limit` while the page
+    /// may reload itself meanwhile (a meta refresh, or a script's reload).
+    async fn find_across_reloads(&self, css: &str, limit: Duration) -> Element {
+        let deadline = Instant::now() + limit;
+        loop {
+            // Errors are expected while a reload replaces the document: try again.
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                return element;
+            }
+            assert!(Instant::now() < deadline, "[{:?}] no `{css}` on {} within {} s", self.js, self.url().await, limit.as_secs());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The page heading.
     async fn h1(&self) -> String {
         self.text("h1").await
@@ -667,6 +681,78 @@ async fn browser_unknown_entity_suggests_close_names() {
             b.screenshot("not-found").await;
             b.click_and_wait(&link, "the close match").await;
             assert_eq!(b.h1().await, "Trip service");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn browser_scaffold_wizard_from_template_list_to_completed_task() {
+    let (app, _gh, _repos) = crate::scaffolder::app_with_github().await;
+    let base = app.serve().await;
+    in_both_modes("browser_scaffold_wizard_from_template_list_to_completed_task", |b| {
+        let base = base.clone();
+        async move {
+            // A name per mode: both runs share the portal.
+            let name = match b.js {
+                Js::On => "wiz-js",
+                Js::Off => "wiz-nojs",
+            };
+            b.goto(&format!("{base}/create")).await;
+            assert_eq!(b.h1().await, "Create something new");
+            b.screenshot("create").await;
+            b.click(r#"a[aria-label="Choose Go service"]"#).await;
+            assert_eq!(b.h1().await, "Sign in to Portolan", "the wizard needs a signed-in user");
+            b.click_labelled("form button[type=submit]", "Continue as guest").await;
+            assert_eq!(b.h1().await, "Go service", "back at the wizard after signing in");
+            assert!(b.url().await.ends_with("/create/templates/default/go-service"), "{}", b.url().await);
+
+            // Step 1.
+            b.find("#f-name").await.send_keys(name).await.expect("type the name");
+            b.find("#f-description").await.send_keys("Made by the browser test").await.expect("type the description");
+            let owner = b.find("#f-owner").await;
+            match owner.tag_name().await.expect("owner control").as_str() {
+                "select" => owner.select_by_value("group:default/platform-eng").await.expect("choose the owner"),
+                _ => owner.send_keys("group:default/platform-eng").await.expect("type the owner"),
+            }
+            b.screenshot("scaffold-step-1").await;
+            b.click(r#"button[name="_go"][value="next"]"#).await;
+
+            // Step 2: the host is a select of the allowed hosts; the port has its default.
+            assert_eq!(b.text(r#"li[aria-current="step"] span:not(.wizard-step-number)"#).await, "Runtime and repository", "on step 2");
+            let host = b.find("#f-repourl-host").await;
+            assert_eq!(host.tag_name().await.expect("host control"), "select");
+            assert_eq!(host.prop("value").await.expect("host value").as_deref(), Some("github.com"));
+            assert_eq!(b.find("#f-port").await.prop("value").await.expect("port").as_deref(), Some("8080"));
+            b.find("#f-repourl-owner").await.send_keys("acme").await.expect("type the repository owner");
+            b.find("#f-repourl-repo").await.send_keys(name).await.expect("type the repository name");
+            b.screenshot("scaffold-step-2").await;
+            b.click_labelled(r#"button[name="_go"][value="next"]"#, "Review").await;
+
+            // Review, then Create.
+            let review = b.text("form#wizard").await;
+            for shown in [name, "Made by the browser test", "group:default/platform-eng", &format!("github.com/acme/{name}"), "8080"] {
+                assert!(review.contains(shown), "the review shows {shown}: {review}");
+            }
+            b.screenshot("scaffold-review").await;
+            let started = Instant::now();
+            b.click_labelled(r#"button[name="_go"][value="create"]"#, "Create").await;
+            assert!(b.url().await.contains("/create/tasks/"), "on the task page: {}", b.url().await);
+            assert_eq!(b.h1().await, "Go service");
+
+            // The page follows the run (script, or refresh) until it completes.
+            b.find_across_reloads(r#"#task-status[data-status="completed"]"#, Duration::from_secs(30)).await;
+            eprintln!("MEASURED: [{:?}] Create → task page shows completed in {} ms", b.js, started.elapsed().as_millis());
+            let href = format!("/catalog/default/component/{name}");
+            let link = b.find(&format!(r#".task-links a[href="{href}"]"#)).await;
+            assert_eq!(link.text().await.expect("link text"), "Open in catalog");
+            let steps = b.texts(".task-step .step-status").await;
+            assert_eq!(steps, ["completed", "completed", "completed"], "every step completed");
+            b.screenshot("scaffold-task").await;
+            b.click_and_wait(&link, "Open in catalog").await;
+            assert_eq!(b.url().await, format!("{base}{href}"));
+            assert_eq!(b.h1().await, name);
+            assert!(b.text(".page-head").await.contains("Made by the browser test"));
         }
     })
     .await;
