@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod kubernetes;
 pub mod ops;
 pub mod scaffolder;
 pub mod search;

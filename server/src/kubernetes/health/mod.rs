@@ -1,0 +1,1 @@
+//! Health, rollout state and Backstage's error detection over Kubernetes objects.
