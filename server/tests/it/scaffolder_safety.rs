@@ -29,8 +29,8 @@ fn values_for(form: &TemplateForm) -> Map<String, Value> {
     let mut values = form.with_defaults(&Map::new());
     for step in &form.steps {
         for field in step.visible_fields(&values) {
-            if field.required && !values.contains_key(&field.name) && !field.name.contains('.') {
-                values.insert(field.name.clone(), sample(&field.kind, field.ui.field.as_deref()));
+            if field.required && !values.contains_key(&field.path) && !field.path.contains('.') {
+                values.insert(field.path.clone(), sample(&field.kind, field.ui.field.as_deref()));
             }
         }
     }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
-use portolan_catalog::template::{Field, TemplateForm, WizardOutcome, read_wizard_post};
+use portolan_catalog::template::{PickerQuery, TemplateForm, WizardOutcome, read_wizard_post};
 use portolan_frontend::{ButtonLabels, DataError, ExploreQuery, FacetKey, PickerOption, PortalData, Rendered, Viewer, WizardView};
 use serde_json::{Map, Value, json};
 
@@ -83,44 +83,24 @@ async fn template_or_page(pages: &ScaffoldPages, viewer: &Viewer, namespace: &st
     }
 }
 
-/// A Backstage `catalogFilter` (one filter object or a list, any of which
-/// matches; array values mean any of them) as a catalog predicate.
-fn catalog_filter(filter: &Value) -> Option<Predicate> {
-    let one = |f: &Map<String, Value>| -> Value {
-        let all: Vec<Value> = f
-            .iter()
-            .map(|(key, value)| match value {
-                Value::Array(items) => json!({ key: {"$in": items} }),
-                Value::Object(o) if o.contains_key("exists") => json!({ key: {"$exists": o.get("exists").and_then(Value::as_bool).unwrap_or(true)} }),
-                other => json!({ key: other.as_str().map_or_else(|| other.to_string(), str::to_owned) }),
-            })
-            .collect();
-        json!({"$all": all})
-    };
-    let predicate = match filter {
-        Value::Object(f) => one(f),
-        Value::Array(fs) => json!({"$any": fs.iter().filter_map(Value::as_object).map(one).collect::<Vec<_>>()}),
-        _ => return None,
-    };
-    Predicate::from_json(&predicate).ok()
-}
-
-/// The catalog filter a picker offers entities from.
-fn picker_filter(field: &Field) -> Option<Value> {
-    let picker = field.ui.field.as_deref()?;
-    let options = &field.ui.options;
-    if let Some(filter) = options.get("catalogFilter") {
-        return Some(filter.clone());
+/// A picker's filters (any of them; each field any of its values, or present
+/// when it lists none) as a catalog predicate; `None` matches every entity.
+fn picker_predicate(query: &PickerQuery) -> Option<Predicate> {
+    if query.filters.is_empty() {
+        return None;
     }
-    let kinds: Vec<String> = match options.get("allowedKinds") {
-        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => match picker {
-            "OwnerPicker" | "MyGroupsPicker" => vec!["Group".to_owned(), "User".to_owned()],
-            "EntityPicker" | "MultiEntityPicker" | "OwnedEntityPicker" => Vec::new(),
-            _ => return None,
-        },
-    };
-    Some(if kinds.is_empty() { json!({}) } else { json!({"kind": kinds}) })
+    let any: Vec<Value> = query
+        .filters
+        .iter()
+        .map(|filter| {
+            let all: Vec<Value> = filter
+                .iter()
+                .map(|(key, values)| if values.is_empty() { json!({ key: {"$exists": true} }) } else { json!({ key: {"$in": values} }) })
+                .collect();
+            json!({"$all": all})
+        })
+        .collect();
+    Predicate::from_json(&json!({"$any": any})).ok()
 }
 
 /// The choices of every entity picker of the form, from the catalog.
@@ -129,15 +109,18 @@ fn picker_options(auth: &Auth, form: &TemplateForm) -> BTreeMap<String, Vec<Pick
     let mut out = BTreeMap::new();
     for step in &form.steps {
         for field in step.all_fields() {
-            let Some(filter) = picker_filter(field) else { continue };
-            let query = EntityQuery { filter: catalog_filter(&filter), ..EntityQuery::default() };
-            let rows = index.page(&query, None, Direction::Next, 500, 0);
+            let Some(picker) = field.picker() else { continue };
+            let query = EntityQuery { filter: picker_predicate(&picker), ..EntityQuery::default() };
+            let rows = index.page(&query, None, Direction::Next, PICKER_CHOICES, 0);
             let options = rows.into_iter().map(|r| PickerOption { label: r.entity_ref.clone(), value: r.entity_ref }).collect();
-            out.insert(field.name.clone(), options);
+            out.insert(field.path.clone(), options);
         }
     }
     out
 }
+
+/// At most this many entities are offered by one picker.
+const PICKER_CHOICES: u64 = 500;
 
 fn wizard_view(auth: &Auth, template: &TemplateEntity, step: usize, values: Map<String, Value>) -> WizardView {
     let form = template.form();
