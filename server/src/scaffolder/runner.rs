@@ -192,9 +192,12 @@ impl Run<'_> {
         let mut cancelled = self.cancelled.clone();
         let run = async {
             let mut ctx = ActionContext::new(self.workspace, self.base, self.services, user, secrets, self.template_ref, self.dry_run, self.cancelled.clone(), tx);
+            // A cancel wins over whatever the action says as it stops (an
+            // action that watches the signal itself fails with "cancelled").
             let result = tokio::select! {
-                result = action.run(&mut ctx, input) => result.map_err(Stopped::Failed),
+                biased;
                 _ = cancelled.wait_for(|c| *c) => Err(Stopped::Cancelled),
+                result = action.run(&mut ctx, input) => result.map_err(|e| if *self.cancelled.borrow() { Stopped::Cancelled } else { Stopped::Failed(e) }),
             };
             result.map(|()| ctx.output)
         };
