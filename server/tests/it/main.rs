@@ -7,6 +7,8 @@ mod catalog_api;
 mod cli;
 mod config;
 mod fake_github;
+mod fake_kube;
+mod fake_kube_protocol;
 mod ingest;
 mod ops;
 mod realworld;
