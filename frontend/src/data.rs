@@ -123,7 +123,7 @@ pub struct ApiDefinition {
 }
 
 /// Everything an entity page shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EntityDetail {
     /// The list fields.
     pub summary: EntitySummary,
@@ -158,6 +158,9 @@ pub struct EntityDetail {
     pub location: Option<LocationView>,
     /// For API entities, the definition.
     pub definition: Option<ApiDefinition>,
+    /// Its workloads across Kubernetes clusters, for entities that have
+    /// Kubernetes annotations (`None` hides the Deployments tab).
+    pub kubernetes: Option<crate::pages::kubernetes::DeploymentsView>,
 }
 
 impl EntityDetail {

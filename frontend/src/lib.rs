@@ -21,6 +21,11 @@ pub use data::{
 pub use explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
 pub use pages::audit::{AuditFilters, AuditRow};
 pub use pages::entity::EntityTab;
+pub use pages::kubernetes::panel::DeploymentsPanel;
+pub use pages::kubernetes::{
+    ClusterDeployView, ClusterRowView, DEPLOYMENTS_SCRIPT, DEPLOYMENTS_SCRIPT_PATH, DeploymentsView, ErrorView, FixView, FleetView,
+    ImageView, PodView, UnhealthyEntityView, WorkloadView,
+};
 pub use pages::scaffold::{
     ButtonLabels, PickerOption, TASK_FOLLOW_SCRIPT, TASK_FOLLOW_SCRIPT_PATH, TaskLink, TaskLogLine, TaskRowView, TaskStepView,
     TaskText, TaskView, WizardView,
@@ -129,9 +134,12 @@ pub fn render_entity(
         Ok(Some(entity)) => {
             let title = format!("{} · {}", entity.summary.display_name(), entity.summary.kind);
             let section = if entity.summary.kind.eq_ignore_ascii_case("api") { Section::Apis } else { Section::Catalog };
+            let follows = tab.for_entity(&entity) == EntityTab::Deployments
+                && entity.kubernetes.as_ref().is_some_and(|k| !k.events_url.trim().is_empty());
+            let script = follows.then_some(DEPLOYMENTS_SCRIPT_PATH);
             document(viewer, 200, move || {
                 view! {
-                    <Shell title=title section=section>
+                    <Shell title=title section=section script=script>
                         <EntityPage entity=entity tab=tab />
                     </Shell>
                 }
@@ -271,9 +279,26 @@ pub fn render_tasks(viewer: &Viewer, tasks: Vec<TaskRowView>) -> Rendered {
     })
 }
 
-/// The cluster status page `/clusters` (the Kubernetes issue fills it).
-pub fn render_clusters(viewer: &Viewer) -> Rendered {
-    placeholder(viewer, "Clusters", Section::Clusters, "See what runs where across your Kubernetes clusters.")
+/// The cluster status page `/clusters`: every configured cluster with its
+/// connection and resource states, then every entity that is not healthy.
+pub fn render_clusters(viewer: &Viewer, fleet: FleetView) -> Rendered {
+    document(viewer, 200, move || {
+        view! {
+            <Shell title="Clusters" section=Section::Clusters>
+                <pages::kubernetes::fleet::FleetPage fleet=fleet />
+            </Shell>
+        }
+        .into_any()
+    })
+}
+
+/// The Deployments panel of `view` alone, without the page around it: what
+/// the entity's live stream sends as each `status` event's data, for
+/// [`DEPLOYMENTS_SCRIPT`] to put in place of the panel shown.
+pub fn render_deployments_fragment(view: &DeploymentsView) -> String {
+    let owner = Owner::new();
+    let view = view.clone();
+    owner.with(move || view! { <DeploymentsPanel view=view /> }.to_html())
 }
 
 fn placeholder(viewer: &Viewer, title: &'static str, section: Section, summary: &'static str) -> Rendered {

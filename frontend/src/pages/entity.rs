@@ -1,5 +1,6 @@
 //! The entity page `/catalog/:namespace/:kind/:name`: header, tabs (overview,
-//! definition for APIs, YAML), the About card, processing errors, the relation
+//! definition for APIs, deployments for entities with Kubernetes workloads,
+//! YAML), the About card, processing errors, the relation
 //! graph and the kind's own cards.
 
 use leptos::prelude::*;
@@ -9,6 +10,8 @@ use super::{css_token, ref_href, relation_label, short_ref};
 use crate::components::api_definition::ApiDefinitionView;
 use crate::components::graph::{GraphEdge, GraphNode, RelationGraph};
 use crate::data::{EntityDetail, RelationView};
+use crate::pages::kubernetes::DeploymentsView;
+use crate::pages::kubernetes::panel::DeploymentsPanel;
 
 /// The tabs of an entity page, chosen with `?tab=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,6 +21,8 @@ pub enum EntityTab {
     Overview,
     /// An API's definition, rendered.
     Definition,
+    /// The entity's Kubernetes workloads (`?tab=deployments`), when the server found any to look for.
+    Deployments,
     /// The entity as YAML.
     Yaml,
 }
@@ -28,7 +33,18 @@ impl EntityTab {
         match value {
             Some("definition") => EntityTab::Definition,
             Some("yaml") => EntityTab::Yaml,
+            Some("deployments") => EntityTab::Deployments,
             _ => EntityTab::Overview,
+        }
+    }
+
+    /// The tab actually shown for `entity`: a tab the entity has nothing for
+    /// (definition of a non-API, deployments without Kubernetes) is the overview.
+    pub fn for_entity(self, entity: &EntityDetail) -> EntityTab {
+        match self {
+            EntityTab::Definition if entity.definition.is_none() => EntityTab::Overview,
+            EntityTab::Deployments if entity.kubernetes.is_none() => EntityTab::Overview,
+            tab => tab,
         }
     }
 }
@@ -43,7 +59,8 @@ pub fn EntityPage(
 ) -> impl IntoView {
     let href = entity.summary.href();
     let has_definition = entity.definition.is_some();
-    let tab = if tab == EntityTab::Definition && !has_definition { EntityTab::Overview } else { tab };
+    let has_kubernetes = entity.kubernetes.is_some();
+    let tab = tab.for_entity(&entity);
     let tab_link = |label: &'static str, this: EntityTab, suffix: &str| {
         let current = (tab == this).then_some("page");
         let target = format!("{href}{suffix}");
@@ -54,6 +71,7 @@ pub fn EntityPage(
             <ul>
                 {tab_link("Overview", EntityTab::Overview, "")}
                 {has_definition.then(|| tab_link("Definition", EntityTab::Definition, "?tab=definition"))}
+                {has_kubernetes.then(|| tab_link("Deployments", EntityTab::Deployments, "?tab=deployments"))}
                 {tab_link("YAML", EntityTab::Yaml, "?tab=yaml")}
             </ul>
         </nav>
@@ -70,6 +88,10 @@ pub fn EntityPage(
             .into_any(),
             None => ().into_any(),
         },
+        EntityTab::Deployments => match entity.kubernetes.clone() {
+            Some(k) => deployments_tab(&href, k).into_any(),
+            None => ().into_any(),
+        },
         EntityTab::Yaml => view! {
             <section class="card" aria-labelledby="yaml-title">
                 <h2 id="yaml-title">"Entity YAML"</h2>
@@ -83,6 +105,27 @@ pub fn EntityPage(
         {header(&entity)}
         {tabs}
         {body}
+    }
+}
+
+/// The Deployments tab: the panel inside the wrapper the live script
+/// follows, and the "Refresh" link that is all a page without scripts needs.
+fn deployments_tab(href: &str, view: DeploymentsView) -> impl IntoView + use<> {
+    let events = (!view.events_url.trim().is_empty()).then(|| view.events_url.clone());
+    let refresh = format!("{href}?tab=deployments");
+    view! {
+        <section class="card deployments-tab" aria-labelledby="deployments-title">
+            <div class="deployments-tab-head">
+                <h2 id="deployments-title">"Deployments"</h2>
+                <p class="muted deployments-refresh">
+                    <span data-live-state>"As of this page load."</span> " " <a href=refresh>"Refresh"</a>
+                </p>
+            </div>
+            <p class="visually-hidden" role="status" data-live-announce></p>
+            <div class="deployments-live" id="deployments-live" data-events-url=events>
+                <DeploymentsPanel view=view />
+            </div>
+        </section>
     }
 }
 

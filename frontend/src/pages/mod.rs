@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod entity;
 pub mod entity_kinds;
 pub mod home;
+pub mod kubernetes;
 pub mod not_found;
 pub mod placeholder;
 pub mod register;
