@@ -14,7 +14,7 @@ use crate::ingest::url_reader::{CompositeReader, GithubIntegrationSettings, Read
 use crate::ingest::{Catalog, CatalogSettings, KindRule, OrphanStrategy, Reader};
 use crate::store::Db;
 use crate::store::locations::{self, ORIGIN_CONFIG};
-use crate::scaffolder::actions::{GitSettings, GithubPublishTarget, Services};
+use crate::scaffolder::actions::{GitSettings, GithubPublishTarget, Services as ActionServices};
 use crate::scaffolder::{Scaffolder, ScaffolderSettings};
 use crate::web::{AppState, LivePortal};
 
@@ -167,17 +167,36 @@ pub fn scaffolder(config: &Config, catalog: Arc<Catalog>) -> anyhow::Result<Arc<
         workspace_root: s.workspace_dir.clone().unwrap_or_else(|| config.backend.data_dir.join("scaffolder")),
         concurrent_tasks: s.concurrent_tasks_limit.max(1),
     };
-    Ok(Scaffolder::new(Services { catalog, github, git, urls: Some(url_reader(config)?) }, settings))
+    Ok(Scaffolder::new(ActionServices { catalog, github, git, urls: Some(url_reader(config)?) }, settings))
 }
 
-/// Every route of the portal: pages, the catalog and scaffolder APIs, and the operational endpoints.
-pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>, auth: crate::auth::Layers, scaffolder: Arc<Scaffolder>) -> axum::Router {
+/// What the portal serves besides the catalog: the scaffolder and the cluster caches.
+#[derive(Clone)]
+pub struct Services {
+    /// Runs templates.
+    pub scaffolder: Arc<Scaffolder>,
+    /// Watches clusters.
+    pub kubernetes: Arc<crate::kubernetes::Kubernetes>,
+}
+
+impl Services {
+    /// No publishing targets and no clusters (benchmarks and tests that need neither).
+    pub fn defaults(catalog: &Arc<Catalog>) -> Services {
+        Services { scaffolder: Scaffolder::with_defaults(Arc::clone(catalog)), kubernetes: crate::kubernetes::Kubernetes::none() }
+    }
+}
+
+/// Every route of the portal: pages, the catalog, scaffolder and Kubernetes APIs, and the operational endpoints.
+pub fn router(catalog: Arc<Catalog>, portal: LivePortal, metrics: Arc<crate::ops::Metrics>, auth: crate::auth::Layers, services: Services) -> axum::Router {
+    let Services { scaffolder, kubernetes } = services;
+    let kubernetes_api = crate::kubernetes::api::KubernetesApi { kubernetes: Arc::clone(&kubernetes), catalog: Arc::clone(&catalog) };
     let data: Arc<dyn portolan_frontend::PortalData> = Arc::new(portal);
     let pages = crate::web::scaffold::ScaffoldPages { data: Arc::clone(&data), scaffolder: Arc::clone(&scaffolder) };
-    let app = crate::web::router(AppState { data })
+    let app = crate::web::router(AppState { data, kubernetes, catalog: Arc::clone(&catalog) })
         .merge(crate::web::scaffold::router(pages))
         .nest("/api/catalog", crate::api::catalog::router(Arc::clone(&catalog)))
         .nest("/api/scaffolder", crate::scaffolder::api::router(scaffolder))
+        .nest("/api/kubernetes", crate::kubernetes::api::router(kubernetes_api))
         .merge(crate::auth::routes::router());
     crate::web::harden(auth.wrap(crate::ops::mount(app, catalog, metrics)))
 }
@@ -208,10 +227,13 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx.clone()));
     let scaffolder = scaffolder(config, Arc::clone(&catalog))?;
     scaffolder.mark_interrupted().await;
-    let workers = tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx));
+    let workers = tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx.clone()));
+    let targets = crate::kubernetes::cluster::targets(&config.kubernetes).await?;
+    tracing::info!(clusters = targets.len(), "watching Kubernetes clusters");
+    let kubernetes = crate::kubernetes::Kubernetes::start(targets, &config.kubernetes.watch_label, &stop_rx);
 
     let auth = auth_layers(config, Arc::clone(&catalog)).await?;
-    let app = router(Arc::clone(&catalog), portal, metrics, auth, scaffolder);
+    let app = router(Arc::clone(&catalog), portal, metrics, auth, Services { scaffolder, kubernetes: Arc::clone(&kubernetes) });
     let listen = match listen {
         Some(addr) => addr,
         None => {
@@ -228,5 +250,6 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
     let _ = follower.await;
     let _ = reloader.await;
     let _ = workers.await;
+    kubernetes.stopped().await;
     Ok(code)
 }

@@ -50,7 +50,7 @@ pub async fn identify(auth: axum::Extension<Arc<Auth>>, session: Session, mut re
 
 /// POSTs that only read (queries, validation): no identity or token needed.
 fn reads_only(method: &Method, path: &str) -> bool {
-    method == Method::POST && ["/entities/by-query", "/entities/by-refs", "/validate-entity"].iter().any(|p| path.ends_with(p))
+    method == Method::POST && ["/entities/by-query", "/entities/by-refs", "/validate-entity", "/api/kubernetes/resources/workloads/query"].iter().any(|p| path.ends_with(p))
 }
 
 /// Paths that sign people in: they need the session's form token but no identity.

@@ -54,7 +54,7 @@ async fn run(args: &WebBenchArgs, url: &str, root: &std::path::Path, shape: Shap
     println!("explorer index built in {:.2?}", started.elapsed());
     let config = crate::config::Config::load(None, &|_: &str| None)?;
     let auth = crate::app::auth_layers(&config, Arc::clone(&catalog)).await?;
-    let app = crate::app::router(Arc::clone(&catalog), portal, Arc::new(crate::ops::Metrics::new()), auth, crate::scaffolder::Scaffolder::with_defaults(Arc::clone(&catalog)));
+    let app = crate::app::router(Arc::clone(&catalog), portal, Arc::new(crate::ops::Metrics::new()), auth, crate::app::Services::defaults(&catalog));
 
     let n = args.requests.max(1);
     let files = shape.service_files.max(1);

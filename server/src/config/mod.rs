@@ -26,6 +26,7 @@
 
 pub mod auth;
 mod error;
+pub mod kubernetes;
 pub mod scaffolder;
 mod tree;
 mod values;
@@ -87,6 +88,8 @@ pub struct Config {
     pub permission: auth::PermissionConfig,
     /// How templates run.
     pub scaffolder: scaffolder::ScaffolderConfig,
+    /// The clusters watched for deploy and health status.
+    pub kubernetes: kubernetes::KubernetesConfig,
 }
 
 /// `backend`: how the server runs.
@@ -336,7 +339,7 @@ pub struct GithubIntegration {
 // The file as written, before defaults that depend on where it is.
 
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog, integrations, auth, permission and scaffolder")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default, expecting = "a mapping with backend, catalog, integrations, auth, permission, scaffolder and kubernetes")]
 struct RawConfig {
     backend: RawBackend,
     catalog: RawCatalog,
@@ -344,6 +347,7 @@ struct RawConfig {
     auth: auth::AuthConfig,
     permission: auth::PermissionConfig,
     scaffolder: scaffolder::ScaffolderConfig,
+    kubernetes: kubernetes::KubernetesConfig,
 }
 
 #[derive(Default, Deserialize)]
@@ -551,7 +555,7 @@ impl Config {
 /// Turns the file as written into the configuration, filling the defaults
 /// that depend on where the file is.
 fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result<Config, ConfigError> {
-    let RawConfig { backend, catalog, integrations, auth, permission, mut scaffolder } = raw;
+    let RawConfig { backend, catalog, integrations, auth, permission, mut scaffolder, kubernetes } = raw;
     let data_dir = join_normalized(&source.base, backend.data_dir.as_deref().unwrap_or(Path::new("data")));
     let database_url = backend.database.url.map(|u| u.resolve_against(&source.base));
     let listen = backend.listen.unwrap_or_default();
@@ -609,6 +613,7 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
     }
 
     check_permission(&permission, source)?;
+    check_kubernetes(&kubernetes, source)?;
     scaffolder.workspace_dir = Some(join_normalized(&source.base, scaffolder.workspace_dir.as_deref().unwrap_or(&data_dir.join("scaffolder"))));
     if scaffolder.builtin_templates {
         let allow = vec![KindName::try_from("Template".to_owned()).unwrap_or_else(|_| unreachable!())];
@@ -622,6 +627,7 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
         auth,
         permission,
         scaffolder,
+        kubernetes,
         backend: BackendConfig {
             base_url: backend.base_url.unwrap_or_else(|| derive_base_url(&listen)),
             listen,
@@ -643,6 +649,32 @@ fn resolve(raw: RawConfig, source: &Source<'_>, file: Option<PathBuf>) -> Result
         },
         integrations: IntegrationsConfig { github },
     })
+}
+
+/// Refuses clusters without a usable URL, with a name used twice, or with an
+/// authentication Portolan does not have.
+fn check_kubernetes(k: &kubernetes::KubernetesConfig, source: &Source<'_>) -> Result<(), ConfigError> {
+    for (i, locator) in k.cluster_locator_methods.iter().enumerate() {
+        if locator.locator_type != "config" {
+            let path = FieldPath::of(&["kubernetes", "clusterLocatorMethods"]).index(i).key("type");
+            return Err(source.invalid(path, format!("{:?} is not supported; use config (or kubernetes.kubeconfig / kubernetes.inCluster)", locator.locator_type)));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, cluster) in k.all_clusters().iter().enumerate() {
+        let path = |key: &str| FieldPath::of(&["kubernetes", "clusters"]).index(i).key(key);
+        if cluster.name.trim().is_empty() || !seen.insert(cluster.name.clone()) {
+            return Err(source.invalid(path("name"), format!("cluster name {:?} is empty or used twice", cluster.name)));
+        }
+        match Url::parse(&cluster.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => return Err(source.invalid(path("url"), format!("{:?} is not an http(s) URL", cluster.url))),
+        }
+        if cluster.auth_provider != "serviceAccount" {
+            return Err(source.invalid(path("authProvider"), format!("{:?} is not supported; use serviceAccount", cluster.auth_provider)));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses rules with unknown actions or roles and role members that are

@@ -24,3 +24,14 @@ pub(super) async fn stylesheet() -> impl IntoResponse {
         STYLESHEET,
     )
 }
+
+/// `GET /static/deployments-live.js`: the Deployments tab's live updates.
+pub(super) async fn deployments_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        portolan_frontend::DEPLOYMENTS_SCRIPT,
+    )
+}

@@ -209,6 +209,7 @@ impl PortalData for LivePortal {
             edit_url: entity.annotation("backstage.io/edit-url").map(str::to_owned),
             location: location.as_ref().map(Self::location_view),
             definition: definition(&entity),
+            kubernetes: None,
         }))
     }
 

@@ -29,15 +29,10 @@ pub use index::CatalogIndex;
 pub struct AppState {
     /// The data the pages show.
     pub data: Arc<dyn PortalData>,
-}
-
-impl AppState {
-    /// State over any [`PortalData`] implementation.
-    pub fn new(data: impl PortalData) -> Self {
-        Self {
-            data: Arc::new(data),
-        }
-    }
+    /// The cluster caches (the Deployments tab, the fleet page).
+    pub kubernetes: Arc<crate::kubernetes::Kubernetes>,
+    /// The catalog, for the fleet page's entities.
+    pub catalog: Arc<crate::ingest::Catalog>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog-import/locations/{id}/unregister", get(pages::unregister_confirm).post(pages::unregister))
         .route("/clusters", get(pages::clusters))
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(portolan_frontend::DEPLOYMENTS_SCRIPT_PATH, get(assets::deployments_script))
         .fallback(pages::not_found)
         .with_state(state)
 }

@@ -61,6 +61,9 @@ pub(super) async fn entity(
     let pairs = pairs(query.as_deref());
     let tab = EntityTab::from_param(pairs.iter().find(|(k, _)| k == "tab").map(|(_, v)| v.as_str()));
     let mut fetched = state.data.entity(&kind, &namespace, &name).await;
+    if let Ok(Some(entity)) = &mut fetched {
+        entity.kubernetes = deployments_of(&state, entity, &namespace, &kind, &name);
+    }
     if let (Some(identity), Ok(Some(entity))) = (&identity, &mut fetched)
         && let Some(location) = &entity.location
     {
@@ -189,9 +192,25 @@ pub(super) async fn kind_list(Path((namespace, kind)): Path<(String, String)>) -
     Redirect::to(&query.href())
 }
 
-/// `GET /clusters`.
-pub(super) async fn clusters(PageViewer(viewer): PageViewer) -> Response {
-    respond(portolan_frontend::render_clusters(&viewer))
+/// The Deployments tab of an entity with Kubernetes annotations, from the watch caches.
+fn deployments_of(state: &AppState, entity: &portolan_frontend::EntityDetail, namespace: &str, kind: &str, name: &str) -> Option<portolan_frontend::DeploymentsView> {
+    let annotations: serde_json::Map<String, serde_json::Value> = entity.annotations.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let shell = serde_json::json!({"metadata": {"name": entity.summary.name, "annotations": annotations}});
+    let target = crate::kubernetes::matching::EntityTarget::of(&shell).ok().flatten()?;
+    let url = crate::kubernetes::api::events_url(namespace, kind, name);
+    let now = crate::kubernetes::Kubernetes::now();
+    Some(crate::kubernetes::view::deployments_view(&state.kubernetes, &target, &entity.summary.entity_ref(), url, now))
+}
+
+/// `GET /clusters`: the fleet, from the watch caches.
+pub(super) async fn clusters(State(state): State<AppState>, PageViewer(viewer): PageViewer) -> Response {
+    match crate::kubernetes::fleet::fleet_view(&state.kubernetes, &state.catalog, crate::kubernetes::Kubernetes::now()).await {
+        Ok(fleet) => respond(portolan_frontend::render_clusters(&viewer, fleet)),
+        Err(e) => {
+            tracing::error!("fleet page: {e:#}");
+            respond(portolan_frontend::render_error(&viewer, &DataError::Internal("The clusters could not be read; the error is in the server's log.".to_owned())))
+        }
+    }
 }
 
 /// Any path no route matches.

@@ -130,7 +130,7 @@ async fn github_sign_in_resolves_catalog_users_and_survives_a_restart() {
         let catalog = Arc::clone(&app.catalog);
         let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
         let auth = crate::support::test_auth_with(&catalog, None, Some(github_settings(&base, false))).await;
-        portolan::app::router(Arc::clone(&catalog), portal, Arc::new(portolan::ops::Metrics::new()), auth, portolan::scaffolder::Scaffolder::with_defaults(catalog))
+        portolan::app::router(Arc::clone(&catalog), portal, Arc::new(portolan::ops::Metrics::new()), auth, portolan::app::Services::defaults(&catalog))
     };
     let cookie = app.cookie().expect("a session cookie");
     let request = Request::get("/api/auth/me").header("cookie", cookie).body(Body::empty()).expect("request");

@@ -10,6 +10,7 @@ mod fake_github;
 mod fake_kube;
 mod fake_kube_protocol;
 mod ingest;
+mod kubernetes;
 mod k8s_health;
 mod ops;
 mod realworld;

@@ -28,7 +28,7 @@ async fn app(t: &TestDb) -> (Router, Arc<Catalog>) {
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("location");
     let portal = portolan::web::LivePortal::new(Arc::clone(&catalog));
     let auth = crate::support::test_auth(&catalog, None).await;
-    (portolan::app::router(Arc::clone(&catalog), portal, metrics, auth, portolan::scaffolder::Scaffolder::with_defaults(Arc::clone(&catalog))), catalog)
+    (portolan::app::router(Arc::clone(&catalog), portal, metrics, auth, portolan::app::Services::defaults(&catalog)), catalog)
 }
 
 /// GETs `uri`: status, content type, body.

@@ -142,6 +142,7 @@ pub struct TestAppBuilder {
     github: Vec<portolan::scaffolder::actions::GithubPublishTarget>,
     git_remotes: Vec<String>,
     urls: Option<portolan::ingest::url_reader::UrlReader>,
+    kubernetes: Option<std::sync::Arc<portolan::kubernetes::Kubernetes>>,
 }
 
 /// The auth layers of a test app: guest sign-in on, `permission` (or none) in force.
@@ -204,6 +205,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serves these cluster caches.
+    pub fn with_kubernetes(mut self, kubernetes: std::sync::Arc<portolan::kubernetes::Kubernetes>) -> Self {
+        self.kubernetes = Some(kubernetes);
+        self
+    }
+
     /// Lets templates fetch skeletons through this URL reader.
     pub fn with_url_reader(mut self, urls: portolan::ingest::url_reader::UrlReader) -> Self {
         self.urls = Some(urls);
@@ -255,7 +262,9 @@ impl TestAppBuilder {
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(Arc::clone(&scaffolder).run_workers(stop_rx));
         let auth = test_auth_with(&catalog, self.permission, self.auth).await;
-        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics, auth, Arc::clone(&scaffolder));
+        let kubernetes = self.kubernetes.unwrap_or_else(portolan::kubernetes::Kubernetes::none);
+        let services = portolan::app::Services { scaffolder: Arc::clone(&scaffolder), kubernetes: Arc::clone(&kubernetes) };
+        let router = portolan::app::router(Arc::clone(&catalog), portal.clone(), metrics, auth, services);
         Some(TestApp { router, catalog, portal, scaffolder, scratch, _stop_workers: stop_workers, jar: Default::default(), _db: db })
     }
 }

@@ -1,0 +1,165 @@
+//! The watchers: per cluster and resource type, a kube-runtime watcher
+//! (list, then watch from the list's resourceVersion; relist on 410; backoff
+//! on errors) feeding a reflector store with trimmed objects. Every change is
+//! announced on a broadcast channel with the object's labels, so followers
+//! recompute only what it can affect. An unreachable cluster, a forbidden
+//! resource or a 410 only touch that watcher; the others go on.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use kube::api::Api;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::{broadcast, watch};
+
+use super::cache::{ClusterCache, ResourceState, Writers};
+
+/// One change in a cluster's cache.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The cluster.
+    pub cluster: String,
+    /// The resource type, e.g. `pods`.
+    pub plural: &'static str,
+    /// The changed object's labels; `None` when the whole store was replaced (a (re)list).
+    pub labels: Option<BTreeMap<String, String>>,
+    /// When the watch event arrived, for latency figures.
+    pub at: Instant,
+}
+
+/// Drops what pages never show and that costs the most memory:
+/// managed fields and the last-applied annotation.
+fn trim<K: Resource>(object: &mut K) {
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+}
+
+/// Pods lose, besides, their volumes and their containers' environment and
+/// mounts (large, and not shown).
+fn trim_pod(pod: &mut k8s_openapi::api::core::v1::Pod) {
+    trim(pod);
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.volumes = None;
+        spec.tolerations = None;
+        spec.affinity = None;
+        for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+            c.env = None;
+            c.env_from = None;
+            c.volume_mounts = None;
+            c.args = None;
+            c.command = None;
+        }
+    }
+}
+
+/// What a watcher error means for the resource.
+fn state_of_error(error: &watcher::Error) -> ResourceState {
+    let api_code = |e: &kube::Error| match e {
+        kube::Error::Api(status) => Some((status.code, status.message.clone())),
+        _ => None,
+    };
+    let source = match error {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => api_code(e),
+        watcher::Error::WatchError(status) => Some((status.code, status.message.clone())),
+        watcher::Error::NoResourceVersion => None,
+    };
+    match source {
+        Some((401 | 403, message)) => ResourceState::Forbidden { message },
+        _ => ResourceState::Failing { message: error.to_string() },
+    }
+}
+
+/// How often a failing or refused resource is probed (a one-item list)
+/// to notice that it answers again: a watcher that resumes from its
+/// resourceVersion says nothing until an object changes.
+const PROBE_EVERY: Duration = Duration::from_secs(3);
+
+/// Watches one resource type of one cluster until `stop`.
+async fn watch_kind<K>(client: Client, cache: Arc<ClusterCache>, plural: &'static str, writer: Writer<K>, trimmer: fn(&mut K), label: String, changes: broadcast::Sender<Change>, mut stop: watch::Receiver<bool>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let api: Api<K> = Api::all(client);
+    let config = watcher::Config::default().labels(&label);
+    let stream = watcher(api.clone(), config).default_backoff().modify(trimmer).reflect(writer);
+    let mut stream = std::pin::pin!(stream);
+    let cluster = cache.target.name.clone();
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    let mut failing = false;
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => match item {
+                Some(item) => item,
+                None => break,
+            },
+            _ = probe.tick(), if failing => {
+                let one = kube::api::ListParams::default().labels(&label).limit(1);
+                if api.list_metadata(&one).await.is_ok() {
+                    failing = false;
+                    if cache.set_ready(plural) {
+                        tracing::info!(cluster = %cluster, resource = plural, "answers again");
+                        let _ = changes.send(Change { cluster: cluster.clone(), plural, labels: None, at: Instant::now() });
+                    }
+                }
+                continue;
+            }
+            _ = stop.changed() => break,
+        };
+        let at = Instant::now();
+        let labels = match item {
+            Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => Some(object.labels().clone()),
+            Ok(watcher::Event::InitDone) => None,
+            Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
+            Err(error) => {
+                failing = true;
+                let state = state_of_error(&error);
+                if cache.set_state(plural, state) {
+                    tracing::warn!(cluster = %cluster, resource = plural, "watch failed: {error}");
+                    let _ = changes.send(Change { cluster: cluster.clone(), plural, labels: None, at });
+                }
+                continue;
+            }
+        };
+        failing = false;
+        if cache.set_ready(plural) {
+            tracing::info!(cluster = %cluster, resource = plural, "synced");
+        }
+        let _ = changes.send(Change { cluster: cluster.clone(), plural, labels, at });
+    }
+}
+
+/// Starts the watchers of one cluster; they stop when `stop` turns true.
+pub fn spawn(client: Client, cache: &Arc<ClusterCache>, writers: Writers, label: &str, changes: &broadcast::Sender<Change>, stop: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    let Writers { pods, services, deployments, replicasets, statefulsets, daemonsets, hpas, ingresses, jobs, cronjobs } = writers;
+    let args = || (client.clone(), Arc::clone(cache), label.to_owned(), changes.clone(), stop.clone());
+    let mut handles = Vec::new();
+    macro_rules! start {
+        ($plural:literal, $writer:expr, $trim:expr) => {{
+            let (client, cache, label, changes, stop) = args();
+            handles.push(tokio::spawn(watch_kind(client, cache, $plural, $writer, $trim, label, changes, stop)));
+        }};
+    }
+    start!("pods", pods, trim_pod);
+    start!("services", services, trim);
+    start!("deployments", deployments, trim);
+    start!("replicasets", replicasets, trim);
+    start!("statefulsets", statefulsets, trim);
+    start!("daemonsets", daemonsets, trim);
+    start!("horizontalpodautoscalers", hpas, trim);
+    start!("ingresses", ingresses, trim);
+    start!("jobs", jobs, trim);
+    start!("cronjobs", cronjobs, trim);
+    handles
+}
