@@ -757,3 +757,104 @@ async fn browser_scaffold_wizard_from_template_list_to_completed_task() {
     })
     .await;
 }
+
+/// The pod names in the Deployments tab's panel (open or closed tables), from its markup.
+async fn pod_names(b: &Browser) -> Vec<String> {
+    let panel = b.find("#deployments-live").await;
+    let html = panel.html(true).await.unwrap_or_else(|e| panic!("[{:?}] the panel's markup: {e}", b.js));
+    let html = regex::Regex::new("<!--[^>]*-->").expect("regex").replace_all(&html, "");
+    let re = regex::Regex::new(r#"class="pod-name"[^>]*>\s*<code>([^<]*)</code>"#).expect("regex");
+    re.captures_iter(&html).map(|c| c[1].to_owned()).collect()
+}
+
+#[tokio::test]
+async fn browser_deployments_tab_updates_live() {
+    let f = crate::kubernetes::fleet().await;
+    let base = f.app.serve().await;
+    let us = std::sync::Arc::clone(&f.us);
+    in_both_modes("browser_deployments_tab_updates_live", |b| {
+        let base = base.clone();
+        let us = std::sync::Arc::clone(&us);
+        async move {
+            let tab = format!("{base}/catalog/default/component/payments-service?tab=deployments");
+            b.goto(&tab).await;
+            assert_eq!(b.h1().await, "Payments service");
+            let current = b.find(r#"nav.tabs a[aria-current="page"]"#).await;
+            assert_eq!(current.text().await.expect("tab text"), "Deployments");
+            let headings = b.texts("#deployments-live .k8s-cluster-head h3").await;
+            assert!(headings.iter().any(|h| h.starts_with("Cluster eu")) && headings.iter().any(|h| h.starts_with("Cluster us")), "cluster names: {headings:?}");
+            // The crash-looping pod is shown, its table open, with its waiting reason.
+            let rows = b.texts("#deployments-live details[open] tr.pod-row").await;
+            assert!(rows.iter().any(|r| r.contains("my-pod") && r.contains("CrashLoopBackOff")), "the crash-looping pod's row: {rows:?}");
+            let overall = b.find("#deployments-live [data-overall-health]").await;
+            assert_eq!(b.attr(&overall, "data-overall-health").await.as_deref(), Some("failed"));
+            let name = format!("live-pod{}", b.js.suffix());
+            assert!(!pod_names(&b).await.contains(&name), "no {name} yet");
+
+            let mut pod = crate::kubernetes::sample("flanksource__is-healthy/pkg/health/testdata/Kubernetes/Pod/healthy.yaml", "payments");
+            pod["metadata"]["name"] = json!(name);
+            match b.js {
+                Js::On => {
+                    // The script follows the stream: its first status event has arrived.
+                    let deadline = Instant::now() + WAIT;
+                    while !b.text("[data-live-state]").await.starts_with("Live: updated") {
+                        assert!(Instant::now() < deadline, "the live state says {:?}", b.text("[data-live-state]").await);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    b.screenshot("deployments").await;
+                    // A marker that a reload would lose, and an observer noting when the pod appears.
+                    let observe = format!(
+                        "window.__marker = 1; window.__seen = null; var root = document.getElementById('deployments-live');\
+                         new MutationObserver(function () {{ if (window.__seen === null && root.innerHTML.indexOf('{name}') >= 0) {{ window.__seen = performance.now(); }} }})\
+                         .observe(root, {{ childList: true, subtree: true }}); return performance.now();"
+                    );
+                    let t0 = b.client.execute(&observe, vec![]).await.expect("set the marker").as_f64().expect("a time");
+                    let started = Instant::now();
+                    us.apply(pod);
+                    let took = loop {
+                        if pod_names(&b).await.contains(&name) {
+                            break started.elapsed();
+                        }
+                        assert!(started.elapsed() < Duration::from_secs(5), "{name} not shown within 5 s: {:?}", pod_names(&b).await);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    };
+                    let seen = b.client.execute("return window.__seen", vec![]).await.expect("the observer's time").as_f64();
+                    let in_page = seen.map_or_else(|| "?".to_owned(), |s| format!("{:.0}", s - t0));
+                    eprintln!("MEASURED: [On] cluster change → {name} on the open Deployments tab in {} ms (polled over WebDriver; {in_page} ms in the page)", took.as_millis());
+                    assert!(took < Duration::from_secs(1), "{name} took {took:?}");
+                    let marker = b.client.execute("return window.__marker === 1", vec![]).await.expect("read the marker");
+                    assert_eq!(marker, json!(true), "the page was not reloaded");
+                    assert!(b.text("[data-live-state]").await.starts_with("Live: updated"));
+                    b.screenshot("deployments-updated").await;
+                }
+                Js::Off => {
+                    assert_eq!(b.text("[data-live-state]").await, "As of this page load.");
+                    b.screenshot("deployments").await;
+                    us.apply(pod);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    assert!(!pod_names(&b).await.contains(&name), "without scripts the page stays as loaded");
+                    // The Refresh link reloads the tab, which shows the new pod.
+                    b.click_labelled(".deployments-refresh a", "Refresh").await;
+                    assert_eq!(b.url().await, tab);
+                    let deadline = Instant::now() + WAIT;
+                    while !pod_names(&b).await.contains(&name) {
+                        assert!(Instant::now() < deadline, "{name} not shown after a reload: {:?}", pod_names(&b).await);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        b.client.refresh().await.expect("reload");
+                    }
+                    assert!(pod_names(&b).await.contains(&"my-pod".to_owned()));
+                }
+            }
+
+            // The fleet page: both clusters, and the failing entity.
+            b.goto(&format!("{base}/clusters")).await;
+            assert_eq!(b.h1().await, "Clusters");
+            let page = b.text("body").await.to_lowercase();
+            for expected in ["cluster eu", "cluster us", "payments service", "connected"] {
+                assert!(page.contains(expected), "{expected:?} on /clusters: {page}");
+            }
+            b.screenshot("clusters").await;
+        }
+    })
+    .await;
+}

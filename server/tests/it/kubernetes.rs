@@ -33,7 +33,7 @@ pub fn sample(file: &str, namespace: &str) -> Value {
     object
 }
 
-fn target(name: &str, kube: &FakeKube) -> ClusterTarget {
+pub(crate) fn target(name: &str, kube: &FakeKube) -> ClusterTarget {
     ClusterTarget { name: name.into(), title: Some(format!("Cluster {name}")), dashboard_url: Some(format!("https://dash.example.com/{name}")), dashboard_app: None, config: kube.config(), auth_provider: "serviceAccount".into() }
 }
 
@@ -107,7 +107,7 @@ async fn workloads_api_and_pages_answer_from_the_caches() {
 }
 
 /// The data of the next `status` event of an SSE stream.
-async fn next_status(stream: &mut reqwest::Response, buffer: &mut String) -> String {
+pub(crate) async fn next_status(stream: &mut reqwest::Response, buffer: &mut String) -> String {
     loop {
         if let Some(end) = buffer.find("\n\n") {
             let frame: String = buffer.drain(..end + 2).collect();
