@@ -462,3 +462,33 @@ fn auth_and_permission_are_read_and_checked() {
     let unknown = load_err("auth:\n  provider: {}\n", &[]);
     assert!(unknown.contains("provider"), "{unknown}");
 }
+
+#[test]
+fn scaffolder_and_kubernetes_are_read_and_checked() {
+    let text = "scaffolder:\n  concurrentTasksLimit: 3\n  workspaceDir: ./work\n  builtinTemplates: false\n  defaultAuthor: {name: Bot, email: bot@example.com}\n  git: {allowedRemotes: [\"https://gitlab.example.com/\"]}\nkubernetes:\n  clusters:\n    - {name: prod, url: \"https://k8s.example.com\", serviceAccountToken: \"${K8S_TOKEN}\", dashboardUrl: \"https://dash.example.com\", skipTLSVerify: true}\n  clusterLocatorMethods:\n    - type: config\n      clusters: [{name: staging, url: \"http://127.0.0.1:8001\"}]\n  watchLabel: app.example.com/service\n";
+    let (dir, c) = load(text, &[("K8S_TOKEN", "secret-token")]).expect("loads");
+    assert_eq!(c.scaffolder.concurrent_tasks_limit, 3);
+    assert_eq!(c.scaffolder.workspace_dir.as_deref(), Some(folder(&dir).join("work").as_path()));
+    assert!(!c.scaffolder.builtin_templates);
+    assert!(c.catalog.locations.is_empty(), "no built-in templates location when turned off");
+    assert_eq!(c.scaffolder.git.allowed_remotes, ["https://gitlab.example.com/"]);
+    let clusters = c.kubernetes.all_clusters();
+    assert_eq!(clusters.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["prod", "staging"]);
+    assert_eq!(clusters[0].service_account_token.as_ref().map(|t| t.expose()), Some("secret-token"));
+    assert!(clusters[0].skip_tls_verify);
+    assert_eq!(c.kubernetes.watch_label, "app.example.com/service");
+    assert!(!format!("{c:?}").contains("secret-token"), "the token is redacted in Debug");
+
+    let cases = [
+        ("kubernetes:\n  clusters: [{name: a, url: \"not a url\"}]\n", "kubernetes.clusters[0].url: \"not a url\" is not an http(s) URL"),
+        ("kubernetes:\n  clusters: [{name: a, url: \"https://x\"}, {name: a, url: \"https://y\"}]\n", "kubernetes.clusters[1].name: cluster name \"a\" is empty or used twice"),
+        ("kubernetes:\n  clusters: [{name: a, url: \"https://x\", authProvider: google}]\n", "kubernetes.clusters[0].authProvider: \"google\" is not supported"),
+        ("kubernetes:\n  clusterLocatorMethods: [{type: gke}]\n", "kubernetes.clusterLocatorMethods[0].type: \"gke\" is not supported"),
+        ("kubernetes:\n  clusters: [{name: a, url: \"https://x\", tokn: y}]\n", "kubernetes.clusters[0].tokn: unknown field `tokn`"),
+        ("scaffolder:\n  git: {allowedRemote: [x]}\n", "scaffolder.git.allowedRemote: unknown field `allowedRemote`"),
+    ];
+    for (text, want) in cases {
+        let msg = load_err(text, &[]);
+        assert!(msg.contains(want), "for {text:?}:\n  got  {msg}\n  want {want}");
+    }
+}
