@@ -86,11 +86,22 @@ fn state_of_error(error: &watcher::Error) -> ResourceState {
 /// resourceVersion says nothing until an object changes.
 const PROBE_EVERY: Duration = Duration::from_secs(3);
 
+/// What every watcher of a cluster shares.
+#[derive(Clone)]
+struct Watching {
+    client: Client,
+    cache: Arc<ClusterCache>,
+    label: String,
+    changes: broadcast::Sender<Change>,
+    stop: watch::Receiver<bool>,
+}
+
 /// Watches one resource type of one cluster until `stop`.
-async fn watch_kind<K>(client: Client, cache: Arc<ClusterCache>, plural: &'static str, writer: Writer<K>, trimmer: fn(&mut K), label: String, changes: broadcast::Sender<Change>, mut stop: watch::Receiver<bool>)
+async fn watch_kind<K>(w: Watching, plural: &'static str, writer: Writer<K>, trimmer: fn(&mut K))
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
+    let Watching { client, cache, label, changes, mut stop } = w;
     let api: Api<K> = Api::all(client);
     let config = watcher::Config::default().labels(&label);
     let stream = watcher(api.clone(), config).default_backoff().modify(trimmer).reflect(writer);
@@ -143,12 +154,11 @@ where
 /// Starts the watchers of one cluster; they stop when `stop` turns true.
 pub fn spawn(client: Client, cache: &Arc<ClusterCache>, writers: Writers, label: &str, changes: &broadcast::Sender<Change>, stop: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
     let Writers { pods, services, deployments, replicasets, statefulsets, daemonsets, hpas, ingresses, jobs, cronjobs } = writers;
-    let args = || (client.clone(), Arc::clone(cache), label.to_owned(), changes.clone(), stop.clone());
+    let shared = Watching { client, cache: Arc::clone(cache), label: label.to_owned(), changes: changes.clone(), stop: stop.clone() };
     let mut handles = Vec::new();
     macro_rules! start {
         ($plural:literal, $writer:expr, $trim:expr) => {{
-            let (client, cache, label, changes, stop) = args();
-            handles.push(tokio::spawn(watch_kind(client, cache, $plural, $writer, $trim, label, changes, stop)));
+            handles.push(tokio::spawn(watch_kind(shared.clone(), $plural, $writer, $trim)));
         }};
     }
     start!("pods", pods, trim_pod);
