@@ -44,22 +44,48 @@ fn trim<K: Resource>(object: &mut K) {
             meta.annotations = None;
         }
     }
+    shrink(&mut meta.owner_references);
+}
+
+/// Gives back a list's spare capacity: deserialized lists grow by doubling
+/// from 4 items, so a pod's one container status (752 bytes) holds room for 4.
+fn shrink<T>(list: &mut Option<Vec<T>>) {
+    if let Some(list) = list.as_mut() {
+        list.shrink_to_fit();
+    }
 }
 
 /// Pods lose, besides, their volumes and their containers' environment and
-/// mounts (large, and not shown).
-fn trim_pod(pod: &mut k8s_openapi::api::core::v1::Pod) {
+/// mounts (large, and not shown), and keep no spare list capacity: a cache
+/// holds many thousands of them.
+pub fn trim_pod(pod: &mut k8s_openapi::api::core::v1::Pod) {
     trim(pod);
     if let Some(spec) = pod.spec.as_mut() {
         spec.volumes = None;
         spec.tolerations = None;
         spec.affinity = None;
+        spec.topology_spread_constraints = None;
         for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
             c.env = None;
             c.env_from = None;
             c.volume_mounts = None;
             c.args = None;
             c.command = None;
+            shrink(&mut c.ports);
+        }
+        spec.containers.shrink_to_fit();
+        shrink(&mut spec.init_containers);
+    }
+    if let Some(status) = pod.status.as_mut() {
+        shrink(&mut status.conditions);
+        shrink(&mut status.pod_ips);
+        shrink(&mut status.host_ips);
+        for list in [&mut status.container_statuses, &mut status.init_container_statuses, &mut status.ephemeral_container_statuses] {
+            for c in list.iter_mut().flatten() {
+                c.volume_mounts = None;
+                c.user = None;
+            }
+            shrink(list);
         }
     }
 }

@@ -75,10 +75,13 @@ pub struct Request {
     pub authorization: Option<String>,
 }
 
-/// A pending `continue` token: the rest of a list, as of its resourceVersion.
+/// A pending `continue` token: where the next page starts in the snapshot of
+/// a list (its items as JSON text), as of its resourceVersion. The pages of
+/// one list share the snapshot.
 pub(crate) struct Continue {
     pub rv: u64,
-    pub rest: Vec<Value>,
+    pub snapshot: Arc<Vec<String>>,
+    pub offset: usize,
 }
 
 /// Everything behind the lock.
