@@ -50,7 +50,9 @@ pub async fn fleet_view(kubernetes: &Kubernetes, catalog: &Catalog, now: Timesta
             let Ok(entity) = serde_json::from_str::<Value>(&row.body) else { continue };
             let Ok(Some(target)) = EntityTarget::of(&entity) else { continue };
             let (per_cluster, health, reason) = entity_status(kubernetes, &target, now);
-            if health == Health::Healthy {
+            // Healthy entities, and entities with nothing running anywhere
+            // (annotated but not deployed), are not the fleet's trouble.
+            if health == Health::Healthy || per_cluster.iter().all(|(_, w)| w.is_empty()) {
                 continue;
             }
             let Some(summary) = crate::search::summary_of(&entity) else { continue };

@@ -104,7 +104,7 @@ fn loose_pods(pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
         cluster: None,
         kind: "Pod".to_owned(),
         api_group: "v1".to_owned(),
-        name: format!("{} pods", statuses.len()),
+        name: if statuses.len() == 1 { "1 pod without a controller".to_owned() } else { format!("{} pods without a controller", statuses.len()) },
         namespace,
         health: worst,
         reason,
