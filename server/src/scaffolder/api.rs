@@ -158,8 +158,7 @@ async fn get_task(State(scaffolder): State<Arc<Scaffolder>>, Path(id): Path<Stri
 /// `POST /v2/tasks/:id/cancel`: the task's creator, owners' rules and admins.
 async fn cancel_task(State(scaffolder): State<Arc<Scaffolder>>, AuthHandle(auth): AuthHandle, Actor(actor): Actor, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let task = task_or_404(&scaffolder, &id).await?;
-    let owners: Vec<String> = task.created_by.iter().cloned().collect();
-    auth.check(&actor, Action::TaskCancel, &id, Some(&owners)).await?;
+    auth.check(&actor, Action::TaskCancel, &id, Some(&task.owners())).await?;
     let status = scaffolder.cancel(&id).await?.map_or("cancelled", |s| s.as_str());
     auth.audit(&actor, Action::TaskCancel.as_str(), Some(&id), "ok", None).await;
     Ok(Json(json!({"status": status})))

@@ -163,10 +163,14 @@ impl Scaffolder {
         let Some(template) = self.template(template_ref).await? else {
             return Err(CreateError::NotFound(format!("Template {template_ref} was not found in the catalog")));
         };
+        self.start(&template, &template.form(), values, secrets, user_ref).await
+    }
+
+    /// [`Scaffolder::create_task`] for a template already read, with its form.
+    pub async fn start(&self, template: &TemplateEntity, form: &TemplateForm, values: &Map<String, Json>, secrets: &Map<String, Json>, user_ref: Option<&str>) -> Result<String, CreateError> {
         if template.entity.get("apiVersion").and_then(Json::as_str) != Some("scaffolder.backstage.io/v1beta3") {
             return Err(CreateError::BadRequest(format!("Template {} is not a scaffolder.backstage.io/v1beta3 template", template.entity_ref)));
         }
-        let form = template.form();
         let values = form.with_defaults(values);
         let errors = form.validate(&values);
         if !errors.is_empty() {

@@ -72,6 +72,13 @@ pub struct TaskRow {
     pub state: Value,
 }
 
+impl TaskRow {
+    /// Who owns the task for permission rules: its creator.
+    pub fn owners(&self) -> Vec<String> {
+        self.created_by.iter().cloned().collect()
+    }
+}
+
 /// One thing a task said.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/clusters", get(pages::clusters))
         .route(portolan_frontend::STYLESHEET_PATH, get(assets::stylesheet))
         .route(portolan_frontend::DEPLOYMENTS_SCRIPT_PATH, get(assets::deployments_script))
+        .route(portolan_frontend::TASK_FOLLOW_SCRIPT_PATH, get(assets::task_follow_script))
         .fallback(pages::not_found)
         .with_state(state)
 }

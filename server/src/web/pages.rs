@@ -19,7 +19,7 @@ use crate::auth::routes::PageViewer;
 use crate::auth::{Auth, RequestIdentity};
 
 /// Turns a rendered page into an HTML response with its status.
-fn respond(page: Rendered) -> Response {
+pub(super) fn respond(page: Rendered) -> Response {
     let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Html(page.html)).into_response()
 }
@@ -29,7 +29,8 @@ fn pairs(query: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
-fn explore_query(query: Option<&str>) -> ExploreQuery {
+/// The explorer's query from a query string.
+pub(super) fn explore_query(query: Option<&str>) -> ExploreQuery {
     let pairs = pairs(query);
     ExploreQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
@@ -62,7 +63,7 @@ pub(super) async fn entity(
     let tab = EntityTab::from_param(pairs.iter().find(|(k, _)| k == "tab").map(|(_, v)| v.as_str()));
     let mut fetched = state.data.entity(&kind, &namespace, &name).await;
     if let Ok(Some(entity)) = &mut fetched {
-        entity.kubernetes = deployments_of(&state, entity, &namespace, &kind, &name);
+        entity.kubernetes = deployments_of(&state, entity, (&namespace, &kind, &name), tab == EntityTab::Deployments);
     }
     if let (Some(identity), Ok(Some(entity))) = (&identity, &mut fetched)
         && let Some(location) = &entity.location
@@ -76,7 +77,7 @@ pub(super) async fn entity(
 }
 
 /// The sign-in page for a viewer who is not signed in.
-fn sign_in_first(viewer: &Viewer) -> Response {
+pub(super) fn sign_in_first(viewer: &Viewer) -> Response {
     Redirect::to(&viewer.sign_in_href()).into_response()
 }
 
@@ -192,12 +193,17 @@ pub(super) async fn kind_list(Path((namespace, kind)): Path<(String, String)>) -
     Redirect::to(&query.href())
 }
 
-/// The Deployments tab of an entity with Kubernetes annotations, from the watch caches.
-fn deployments_of(state: &AppState, entity: &portolan_frontend::EntityDetail, namespace: &str, kind: &str, name: &str) -> Option<portolan_frontend::DeploymentsView> {
+/// The Deployments tab of an entity with Kubernetes annotations, from the
+/// watch caches. Other tabs only show that the tab exists, so the caches are
+/// read (`shown`) only when it is the tab asked for.
+fn deployments_of(state: &AppState, entity: &portolan_frontend::EntityDetail, (namespace, kind, name): (&str, &str, &str), shown: bool) -> Option<portolan_frontend::DeploymentsView> {
     let annotations: serde_json::Map<String, serde_json::Value> = entity.annotations.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
     let shell = serde_json::json!({"metadata": {"name": entity.summary.name, "annotations": annotations}});
     let target = crate::kubernetes::matching::EntityTarget::of(&shell).ok().flatten()?;
     let url = crate::kubernetes::api::events_url(namespace, kind, name);
+    if !shown {
+        return Some(portolan_frontend::DeploymentsView { entity_ref: entity.summary.entity_ref(), events_url: url, ..Default::default() });
+    }
     let now = crate::kubernetes::Kubernetes::now();
     Some(crate::kubernetes::view::deployments_view(&state.kubernetes, &target, &entity.summary.entity_ref(), url, now))
 }

@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use portolan_catalog::template::{PickerQuery, TemplateForm, WizardOutcome, read_wizard_post};
-use portolan_frontend::{ButtonLabels, DataError, ExploreQuery, FacetKey, PickerOption, PortalData, Rendered, Viewer, WizardView};
+use portolan_frontend::{ButtonLabels, DataError, FacetKey, PickerOption, PortalData, Viewer, WizardView};
 use serde_json::{Map, Value, json};
 
 use crate::api::catalog::query::{Direction, EntityQuery, Predicate};
@@ -21,6 +20,7 @@ use crate::auth::routes::PageViewer;
 use crate::auth::{Auth, RequestIdentity};
 use crate::scaffolder::{CreateError, Scaffolder, TemplateEntity};
 use crate::store::tasks;
+use super::pages::{explore_query, respond, sign_in_first};
 
 mod task_view;
 
@@ -41,13 +41,7 @@ pub fn router(pages: ScaffoldPages) -> Router {
         .route("/create/tasks", get(task_view::tasks))
         .route("/create/tasks/{id}", get(task_view::task))
         .route("/create/tasks/{id}/cancel", post(task_view::cancel))
-        .route(portolan_frontend::TASK_FOLLOW_SCRIPT_PATH, get(follow_script))
         .with_state(pages)
-}
-
-fn respond(page: Rendered) -> Response {
-    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Html(page.html)).into_response()
 }
 
 /// The wizard's pages carry what was typed so far, secrets included (in the
@@ -57,15 +51,9 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// `GET /static/task-follow.js`: the task page's live updates.
-async fn follow_script() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=300")], portolan_frontend::TASK_FOLLOW_SCRIPT).into_response()
-}
-
 /// `GET /create?q=…&tag=…`: the templates, searched and filtered like the explorer.
 async fn templates(State(pages): State<ScaffoldPages>, PageViewer(viewer): PageViewer, RawQuery(query): RawQuery) -> Response {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let mut query = ExploreQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut query = explore_query(query.as_deref());
     query.selected.retain(|(k, _)| *k != FacetKey::Kind);
     query.select(FacetKey::Kind, "Template");
     let page = pages.data.explore(&query);
@@ -122,23 +110,18 @@ fn picker_options(auth: &Auth, form: &TemplateForm) -> BTreeMap<String, Vec<Pick
 /// At most this many entities are offered by one picker.
 const PICKER_CHOICES: u64 = 500;
 
-fn wizard_view(auth: &Auth, template: &TemplateEntity, step: usize, values: Map<String, Value>) -> WizardView {
-    let form = template.form();
+fn wizard_view(auth: &Auth, template: &TemplateEntity, form: &TemplateForm, step: usize, values: Map<String, Value>) -> WizardView {
     let summary = crate::search::summary_of(&template.entity).unwrap_or_default();
     WizardView {
-        options: picker_options(auth, &form),
+        options: picker_options(auth, form),
         labels: ButtonLabels::from_presentation(template.entity.pointer("/spec/presentation")),
         template: summary,
-        form,
+        form: form.clone(),
         step,
         values,
         errors: Vec::new(),
         problem: None,
     }
-}
-
-fn sign_in_first(viewer: &Viewer) -> Response {
-    Redirect::to(&viewer.sign_in_href()).into_response()
 }
 
 /// `GET /create/templates/:namespace/:name`: the first step, defaults filled in.
@@ -150,8 +133,9 @@ async fn wizard(State(pages): State<ScaffoldPages>, Extension(auth): Extension<A
         Ok(t) => t,
         Err(page) => return page,
     };
-    let values = template.form().with_defaults(&Map::new());
-    respond(portolan_frontend::render_wizard(&viewer, wizard_view(&auth, &template, 0, values)))
+    let form = template.form();
+    let values = form.with_defaults(&Map::new());
+    respond(portolan_frontend::render_wizard(&viewer, wizard_view(&auth, &template, &form, 0, values)))
 }
 
 /// `POST /create/templates/:namespace/:name`: next, back, edit, or create.
@@ -174,11 +158,11 @@ async fn wizard_post(
         WizardOutcome::Show { step, errors } => (step, errors, post.values),
         WizardOutcome::Create { values } => {
             if auth.check(&identity, Action::TaskCreate, &template.entity_ref, None).await.is_err() {
-                let mut view = wizard_view(&auth, &template, form.steps.len(), values);
+                let mut view = wizard_view(&auth, &template, &form, form.steps.len(), values);
                 view.problem = Some("You may not run templates on this portal.".to_owned());
                 return respond(portolan_frontend::render_wizard(&viewer, view));
             }
-            match pages.scaffolder.create_task(&template.entity_ref, &values, &Map::new(), Some(&identity.user_ref)).await {
+            match pages.scaffolder.start(&template, &form, &values, &Map::new(), Some(&identity.user_ref)).await {
                 Ok(id) => {
                     auth.audit(&identity, Action::TaskCreate.as_str(), Some(&template.entity_ref), "ok", Some(&id)).await;
                     return Redirect::to(&portolan_frontend::pages::scaffold::task_href(&id)).into_response();
@@ -186,14 +170,14 @@ async fn wizard_post(
                 Err(CreateError::Invalid(errors)) => (form.step_of(&errors).unwrap_or(0), errors, values),
                 Err(e) => {
                     tracing::error!(template = %template.entity_ref, "cannot start a task: {e:#}");
-                    let mut view = wizard_view(&auth, &template, form.steps.len(), values);
+                    let mut view = wizard_view(&auth, &template, &form, form.steps.len(), values);
                     view.problem = Some(format!("The task could not be started: {e}"));
                     return respond(portolan_frontend::render_wizard(&viewer, view));
                 }
             }
         }
     };
-    let mut view = wizard_view(&auth, &template, step, values);
+    let mut view = wizard_view(&auth, &template, &form, step, values);
     view.errors = errors;
     respond(portolan_frontend::render_wizard(&viewer, view))
 }

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use portolan_frontend::{DataError, TaskLink, TaskLogLine, TaskRowView, TaskStepView, TaskText, TaskView};
 use serde_json::Value;
 
-use super::{ScaffoldPages, recent, respond, sign_in_first};
+use super::{ScaffoldPages, recent};
+use crate::web::pages::{respond, sign_in_first};
 use crate::auth::policy::Action;
 use crate::auth::routes::PageViewer;
 use crate::auth::{Auth, RequestIdentity};
@@ -96,6 +97,15 @@ fn failed(viewer: &portolan_frontend::Viewer, e: impl std::fmt::Display) -> Resp
     respond(portolan_frontend::render_error(viewer, &DataError::Internal("The task could not be read; the error is in the server's log.".to_owned())))
 }
 
+/// The task `id`, or the page to answer instead (404, or the error).
+async fn task_or_page(pages: &ScaffoldPages, viewer: &portolan_frontend::Viewer, id: &str) -> Result<TaskRow, Response> {
+    match tasks::get(&pages.scaffolder.db().pool, id).await {
+        Ok(Some(task)) => Ok(task),
+        Ok(None) => Err(respond(portolan_frontend::render_error(viewer, &DataError::NotFound(format!("There is no task {id}."))))),
+        Err(e) => Err(failed(viewer, e)),
+    }
+}
+
 /// `GET /create/tasks/:id`.
 pub(super) async fn task(
     State(pages): State<ScaffoldPages>,
@@ -104,18 +114,15 @@ pub(super) async fn task(
     PageViewer(viewer): PageViewer,
     Path(id): Path<String>,
 ) -> Response {
-    let pool = &pages.scaffolder.db().pool;
-    let task = match tasks::get(pool, &id).await {
-        Ok(Some(task)) => task,
-        Ok(None) => return respond(portolan_frontend::render_error(&viewer, &DataError::NotFound(format!("There is no task {id}.")))),
-        Err(e) => return failed(&viewer, e),
+    let task = match task_or_page(&pages, &viewer, &id).await {
+        Ok(task) => task,
+        Err(page) => return page,
     };
-    let events = match tasks::events(pool, &id, None).await {
+    let events = match tasks::events(&pages.scaffolder.db().pool, &id, None).await {
         Ok(events) => events,
         Err(e) => return failed(&viewer, e),
     };
-    let owners: Vec<String> = task.created_by.iter().cloned().collect();
-    let may_cancel = identity.as_ref().is_some_and(|i| auth.may(i, Action::TaskCancel, Some(&owners)));
+    let may_cancel = identity.as_ref().is_some_and(|i| auth.may(i, Action::TaskCancel, Some(&task.owners())));
     respond(portolan_frontend::render_task(&viewer, task_view(&task, &events, may_cancel)))
 }
 
@@ -144,13 +151,11 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
 ) -> Response {
     let Some(identity) = identity else { return sign_in_first(&viewer) };
-    let task = match tasks::get(&pages.scaffolder.db().pool, &id).await {
-        Ok(Some(task)) => task,
-        Ok(None) => return respond(portolan_frontend::render_error(&viewer, &DataError::NotFound(format!("There is no task {id}.")))),
-        Err(e) => return failed(&viewer, e),
+    let task = match task_or_page(&pages, &viewer, &id).await {
+        Ok(task) => task,
+        Err(page) => return page,
     };
-    let owners: Vec<String> = task.created_by.iter().cloned().collect();
-    if auth.check(&identity, Action::TaskCancel, &id, Some(&owners)).await.is_err() {
+    if auth.check(&identity, Action::TaskCancel, &id, Some(&task.owners())).await.is_err() {
         return respond(portolan_frontend::render_error(&viewer, &DataError::Forbidden("Only the task's creator and admins may cancel it.".to_owned())));
     }
     if let Err(e) = pages.scaffolder.cancel(&id).await {
