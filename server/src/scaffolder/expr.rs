@@ -9,6 +9,7 @@
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+use portolan_catalog::template::RepoUrl;
 use serde_json::{Map, Value as Json};
 
 /// How a templating failure reads: what failed, where in the input.
@@ -188,34 +189,37 @@ fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, message)
 }
 
-/// `host?owner=o&repo=r` → `{host, owner, repo, …}`.
-pub fn repo_url_parts(text: &str) -> Result<Map<String, Json>, String> {
-    let (host, query) = text.split_once('?').ok_or_else(|| format!("invalid repo URL {text:?}: expected host?owner=…&repo=…"))?;
-    if host.is_empty() || host.contains('/') {
-        return Err(format!("invalid repo URL {text:?}: missing host"));
+/// A RepoUrlPicker value (`host?owner=o&repo=r`) as the publish actions and
+/// filters need it: a host without a path, and a repo.
+pub fn repo_url(text: &str) -> Result<RepoUrl, String> {
+    if !text.contains('?') {
+        return Err(format!("invalid repo URL {text:?}: expected host?owner=…&repo=…"));
     }
-    let mut parts = Map::new();
-    parts.insert("host".to_owned(), Json::String(host.to_owned()));
-    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if matches!(key.as_ref(), "owner" | "repo" | "organization" | "workspace" | "project") && !value.is_empty() {
-            parts.insert(key.into_owned(), Json::String(value.into_owned()));
-        }
-    }
-    if !parts.contains_key("repo") {
+    let parsed = RepoUrl::parse(text).filter(|r| !r.host.contains('/')).ok_or_else(|| format!("invalid repo URL {text:?}: missing host"))?;
+    if parsed.repo.is_none() {
         return Err(format!("invalid repo URL {text:?}: missing repo"));
     }
-    Ok(parts)
+    Ok(parsed)
 }
 
+/// `parseRepoUrl`: `{host, owner, repo, organization, workspace, project}`, absent parts left out.
 fn parse_repo_url(text: &str) -> Result<Value, Error> {
-    repo_url_parts(text).map(|parts| Value::from(Serde(Json::Object(parts)))).map_err(invalid)
+    let r = repo_url(text).map_err(invalid)?;
+    let mut parts = Map::new();
+    parts.insert("host".to_owned(), Json::String(r.host));
+    for (key, value) in [("owner", r.owner), ("repo", r.repo), ("organization", r.organization), ("workspace", r.workspace), ("project", r.project)] {
+        if let Some(value) = value {
+            parts.insert(key.to_owned(), Json::String(value));
+        }
+    }
+    Ok(Value::from(Serde(Json::Object(parts))))
 }
 
+/// `projectSlug`: `owner/repo` (the organization or workspace when there is no owner).
 fn project_slug(text: &str) -> Result<String, Error> {
-    let parts = repo_url_parts(text).map_err(invalid)?;
-    let get = |k: &str| parts.get(k).and_then(Json::as_str).unwrap_or_default().to_owned();
-    let owner = [get("owner"), get("organization"), get("workspace")].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
-    Ok(format!("{owner}/{}", get("repo")))
+    let r = repo_url(text).map_err(invalid)?;
+    let owner = r.owner.or(r.organization).or(r.workspace).unwrap_or_default();
+    Ok(format!("{owner}/{}", r.repo.unwrap_or_default()))
 }
 
 fn parse_entity_ref(text: &str, defaults: Option<Value>) -> Result<Value, Error> {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::git::{Push, commit_and_push, valid_branch};
 use super::{Action, ActionContext, DryRun, flag, required_text, strings, text};
-use crate::scaffolder::expr::repo_url_parts;
+use crate::scaffolder::expr::repo_url;
 use crate::scaffolder::paths;
 
 /// A GitHub host `publish:github` can create repositories on.
@@ -202,12 +202,9 @@ impl Action for PublishGithub {
         DryRun::Skip
     }
     async fn run(&self, ctx: &mut ActionContext<'_>, input: &Map<String, Json>) -> Result<(), String> {
-        let parts = repo_url_parts(required_text(input, "repoUrl")?)?;
-        let get = |k: &str| parts.get(k).and_then(Json::as_str).unwrap_or_default().to_owned();
-        let (host, owner, repo) = (get("host"), get("owner"), get("repo"));
-        if owner.is_empty() {
-            return Err("input.repoUrl has no owner".to_owned());
-        }
+        let parsed = repo_url(required_text(input, "repoUrl")?)?;
+        let (host, repo) = (parsed.host, parsed.repo.unwrap_or_default());
+        let owner = parsed.owner.ok_or("input.repoUrl has no owner")?;
         let services = ctx.services("publish:github")?;
         let target = services.github.iter().find(|t| t.host == host).ok_or_else(|| format!("no integrations.github entry for host {host}"))?;
         let token = target.token.clone().ok_or_else(|| format!("integrations.github for {host} has no token, so repositories cannot be created"))?;
