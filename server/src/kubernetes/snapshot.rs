@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::cache::{ClusterCache, ResourceState};
 use super::matching::EntityTarget;
 
-/// The objects of one resource type that belong to the entity.
-fn matching<K: kube::Resource<DynamicType = ()> + Clone + Serialize>(store: &kube::runtime::reflector::Store<K>, cluster: &str, target: &EntityTarget) -> Vec<Arc<K>> {
+/// The objects of one resource type in `cluster` that belong to the entity.
+pub fn matching<K: kube::Resource<DynamicType = ()> + Clone + Serialize>(store: &kube::runtime::reflector::Store<K>, cluster: &str, target: &EntityTarget) -> Vec<Arc<K>> {
     store.state_filter(|o| target.matches(cluster, o.namespace().as_deref(), o.labels()))
 }
 

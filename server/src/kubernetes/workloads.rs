@@ -13,6 +13,7 @@ use kube::{Resource, ResourceExt};
 use super::cache::ClusterCache;
 use super::health::{self, Timestamp, WorkloadStatus};
 use super::matching::EntityTarget;
+use super::snapshot::matching;
 
 /// The uids of an object's owners.
 fn owners(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> impl Iterator<Item = &str> {
@@ -30,10 +31,9 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
         return Vec::new();
     }
     let s = &cache.stores;
-    let ours = |ns: Option<String>, labels: &std::collections::BTreeMap<String, String>| target.matches(cluster, ns.as_deref(), labels);
-    let pods: Vec<Arc<Pod>> = s.pods.state_filter(|o| ours(o.namespace(), o.labels()));
-    let replicasets = s.replicasets.state_filter(|o| ours(o.namespace(), o.labels()));
-    let jobs = s.jobs.state_filter(|o| ours(o.namespace(), o.labels()));
+    let pods: Vec<Arc<Pod>> = matching(&s.pods, cluster, target);
+    let replicasets = matching(&s.replicasets, cluster, target);
+    let jobs = matching(&s.jobs, cluster, target);
     let mut out = Vec::new();
     let mut claimed: HashMap<String, ()> = HashMap::new();
     let mut claim = |pods: &[&Pod]| {
@@ -42,7 +42,7 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
         }
     };
 
-    for d in s.deployments.state_filter(|o| ours(o.namespace(), o.labels())) {
+    for d in matching(&s.deployments, cluster, target) {
         let uid = d.uid().unwrap_or_default();
         let rs: Vec<_> = owned_by(&replicasets, &uid);
         let mut rs_pods = Vec::new();
@@ -52,17 +52,17 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
         claim(&rs_pods);
         out.push(health::deployment_status(&d, &rs, &rs_pods, now));
     }
-    for sts in s.statefulsets.state_filter(|o| ours(o.namespace(), o.labels())) {
+    for sts in matching(&s.statefulsets, cluster, target) {
         let owned = owned_by(&pods, &sts.uid().unwrap_or_default());
         claim(&owned);
         out.push(health::statefulset_status(&sts, &owned, now));
     }
-    for ds in s.daemonsets.state_filter(|o| ours(o.namespace(), o.labels())) {
+    for ds in matching(&s.daemonsets, cluster, target) {
         let owned = owned_by(&pods, &ds.uid().unwrap_or_default());
         claim(&owned);
         out.push(health::daemonset_status(&ds, &owned, now));
     }
-    let cronjobs = s.cronjobs.state_filter(|o| ours(o.namespace(), o.labels()));
+    let cronjobs = matching(&s.cronjobs, cluster, target);
     for cj in &cronjobs {
         let owned = owned_by(&jobs, &cj.uid().unwrap_or_default());
         out.push(health::cronjob_status(cj, &owned, now));
@@ -83,7 +83,7 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
             out.push(health::replicaset_status(rs, &owned, now));
         }
     }
-    for hpa in s.hpas.state_filter(|o| ours(o.namespace(), o.labels())) {
+    for hpa in matching(&s.hpas, cluster, target) {
         out.push(health::hpa_status(&hpa, now));
     }
     let loose: Vec<&Pod> = pods.iter().filter(|p| !claimed.contains_key(&p.uid().unwrap_or_default())).map(|p| p.as_ref()).collect();
