@@ -75,6 +75,26 @@ pub async fn states_of_location<'c>(
     rows.iter().map(state_from_row).collect()
 }
 
+/// The processing state of the entities with these references, whichever
+/// location emitted them.
+pub async fn states_of_refs(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<Vec<StoredState>, sqlx::Error> {
+    let mut states = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE entity_ref IN ({})",
+            in_clause(chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query.bind(r.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            states.push(state_from_row(&row)?);
+        }
+    }
+    Ok(states)
+}
+
 /// The processing state of the entities a location read from these files.
 pub async fn states_of_sources(
     conn: &mut sqlx::AnyConnection,
@@ -148,8 +168,6 @@ pub struct EntityWrite<'a> {
     pub parent_ref: Option<&'a str>,
     /// Hash of what was read.
     pub hash: &'a str,
-    /// The entity JSON with uid and etag set, without relations and status.
-    pub body: &'a Value,
     /// Outgoing relations from its spec.
     pub relations: &'a [Relation],
 }
@@ -161,9 +179,8 @@ pub struct PreparedEntity {
     /// Its uid.
     pub uid: String,
     entity: Vec<Option<String>>,
-    /// What the search index holds of it, handed over after the commit
-    /// (`None` when the caller lets the index read it back instead).
-    pub indexed: Option<IndexedEntity>,
+    /// What the search index holds of it, handed over after the commit.
+    pub indexed: IndexedEntity,
 }
 
 const ENTITY_INSERT_COLUMNS: &[&str] = &[
@@ -171,11 +188,11 @@ const ENTITY_INSERT_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-/// Builds the row of an entity write: a fresh etag, the body with it, the
-/// outgoing relations, and its search index entry.
-pub fn prepare(e: &EntityWrite<'_>, now: &str, for_index: bool) -> PreparedEntity {
+/// Builds the row of an entity write: a fresh etag, the body (the entity
+/// JSON with its uid, without relations and status) with it, the outgoing
+/// relations, and its search index entry.
+pub fn prepare(e: &EntityWrite<'_>, mut body: Value, now: &str) -> PreparedEntity {
     let etag = uuid::Uuid::new_v4().simple().to_string();
-    let mut body = e.body.clone();
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("etag".into(), Value::String(etag.clone()));
     }
@@ -184,7 +201,7 @@ pub fn prepare(e: &EntityWrite<'_>, now: &str, for_index: bool) -> PreparedEntit
     let relations: Vec<(portolan_catalog::RelationType, String)> =
         e.relations.iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
     let relations_json = Value::Array(relations.iter().map(|(t, target)| json!([t.as_str(), target])).collect()).to_string();
-    let indexed = for_index.then(|| IndexedEntity::new(&uid, &me, &body, relations));
+    let indexed = IndexedEntity::new(&uid, &me, &body, relations);
     let entity = vec![
         Some(uid.clone()),
         Some(me),
@@ -242,22 +259,6 @@ pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) 
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Which location owns each of `refs` (those stored at all).
-pub async fn owners_of(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<HashMap<String, String>, sqlx::Error> {
-    let mut owners = HashMap::new();
-    for chunk in refs.chunks(IN_CHUNK) {
-        let sql = format!("SELECT entity_ref, location_id FROM entities WHERE entity_ref IN ({})", in_clause(chunk.len()));
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
-            query = query.bind(r.as_str());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            owners.insert(row.try_get("entity_ref")?, row.try_get("location_id")?);
-        }
-    }
-    Ok(owners)
 }
 
 /// Inserts rows with multi-row statements, in chunks that stay under both

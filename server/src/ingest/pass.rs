@@ -1,0 +1,248 @@
+//! Storing what a processing pass read, one chunk of entities at a time.
+//!
+//! Each chunk is one short transaction: the stored states of its entities
+//! are looked up by reference, new and changed ones are written, and the
+//! search index takes the entries built for them right after the commit.
+//! Only a chunk's entities are held in memory, and the writers' lock is
+//! never held while files are read or parsed. The last chunk's transaction
+//! also settles what the pass no longer emits: errors recorded where a read
+//! failed, orphans deleted or marked.
+
+use std::collections::{HashMap, HashSet};
+
+use portolan_catalog::Entity;
+use sha2::{Digest, Sha256};
+
+use super::process::{Emitted, OrphanStrategy, ProcessOutcome};
+use crate::search::{LocalChanges, SearchIndex};
+use crate::store::entities::{self, EntityWrite, StoredState};
+use crate::store::locations::LocationRow;
+use crate::store::{Db, changes};
+
+/// Which stored entities a pass answers for: every one the location emitted,
+/// or only those read from some of its files.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope<'a> {
+    Location,
+    Sources(&'a [String]),
+}
+
+/// What the reading found wrong, known once every file is read: it decides
+/// what happens to stored entities the pass did not emit.
+#[derive(Debug, Default)]
+pub(super) struct ReadFailures {
+    /// Location refs that could not be read, with the message.
+    pub failed: HashMap<String, String>,
+    /// Files with documents whose entity could not be told.
+    pub unsure_sources: HashSet<String>,
+    /// Entity refs whose document is invalid, with its errors.
+    pub invalid: HashMap<String, Vec<String>>,
+}
+
+/// Why a scoped pass gave up without writing: only a whole pass can settle it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NeedsWholePass {
+    /// A Location entity is stored from one of the files.
+    StoredLocation,
+    /// An entity moved between files of the location.
+    Moved,
+}
+
+/// Writes one pass's entities chunk by chunk (see the module docs).
+pub(super) struct PassWriter<'a> {
+    pub db: &'a Db,
+    pub index: &'a SearchIndex,
+    pub location: &'a LocationRow,
+    pub orphans: OrphanStrategy,
+    pub scope: Scope<'a>,
+    /// References emitted so far in this pass.
+    kept: HashSet<String>,
+}
+
+impl<'a> PassWriter<'a> {
+    pub fn new(db: &'a Db, index: &'a SearchIndex, location: &'a LocationRow, orphans: OrphanStrategy, scope: Scope<'a>) -> PassWriter<'a> {
+        PassWriter { db, index, location, orphans, scope, kept: HashSet::new() }
+    }
+
+    /// Stores one chunk. With `last`, the same transaction also settles the
+    /// stored entities the pass did not emit.
+    pub async fn write(
+        &mut self,
+        chunk: Vec<Emitted>,
+        last: Option<&ReadFailures>,
+        outcome: &mut ProcessOutcome,
+    ) -> anyhow::Result<Result<(), NeedsWholePass>> {
+        let phase = std::time::Instant::now();
+        // References and content hashes on all cores, before the transaction.
+        let (chunk, keys) = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            let keys: Vec<(String, String)> = chunk.par_iter().map(|e| (e.entity.entity_ref().to_string(), hash_of(&e.entity))).collect();
+            (chunk, keys)
+        })
+        .await?;
+        let hashed = phase.elapsed();
+        let mut tx = self.db.pool.begin().await?;
+        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let refs: Vec<String> = keys.iter().map(|(r, _)| r.clone()).collect();
+        let stored: HashMap<String, StoredState> =
+            entities::states_of_refs(&mut tx, &refs).await?.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
+        if let Scope::Sources(sources) = self.scope
+            && stored.values().any(|s| s.location_id == self.location.id && !sources.contains(&s.source))
+        {
+            return Ok(Err(NeedsWholePass::Moved));
+        }
+        let looked_up = phase.elapsed();
+        let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
+        let mut replaced: Vec<String> = Vec::new();
+        let mut cleared: Vec<String> = Vec::new();
+        for (e, (key, hash)) in chunk.into_iter().zip(keys) {
+            if !self.kept.insert(key.clone()) {
+                outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
+                continue;
+            }
+            let uid = match stored.get(&key) {
+                Some(s) if s.location_id != self.location.id => {
+                    outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
+                    continue;
+                }
+                Some(s) if s.hash == hash && !s.orphan => {
+                    if s.has_errors {
+                        cleared.push(s.uid.clone());
+                    }
+                    continue;
+                }
+                Some(s) => {
+                    replaced.push(s.uid.clone());
+                    s.uid.clone()
+                }
+                // Time-ordered uids: new rows land at the end of every uid index.
+                None => uuid::Uuid::now_v7().to_string(),
+            };
+            to_write.push((uid, e, hash));
+        }
+        outcome.written += to_write.len();
+        let mut touched: Vec<String> = to_write.iter().map(|(uid, _, _)| uid.clone()).collect();
+        entities::delete_many(&mut tx, &replaced).await?;
+        let upserts = self.insert(&mut tx, to_write).await?;
+        entities::clear_errors_many(&mut tx, &cleared).await?;
+        let written = phase.elapsed();
+        if let Some(failures) = last {
+            match self.settle_unemitted(&mut tx, failures, outcome).await? {
+                Ok(deleted) => touched.extend(deleted),
+                Err(reason) => return Ok(Err(reason)),
+            }
+        }
+        let range = changes::record(&mut tx, &touched).await?;
+        tx.commit().await?;
+        let committed = phase.elapsed();
+        self.index.sync(self.db, Some(LocalChanges { range, upserts })).await?;
+        tracing::trace!(?hashed, ?looked_up, ?written, ?committed, indexed = ?phase.elapsed(), "chunk stored");
+        Ok(Ok(()))
+    }
+
+    /// Builds the rows of `to_write` on all cores and inserts them; returns
+    /// their index entries for after the commit.
+    async fn insert(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        to_write: Vec<(String, Emitted, String)>,
+    ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
+        if to_write.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let location_id = self.location.id.clone();
+        let prepared = tokio::task::spawn_blocking(move || prepare_all(to_write, &location_id)).await??;
+        entities::insert_prepared(tx, &prepared).await?;
+        Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
+    }
+
+    /// Records errors on, orphans or deletes the stored entities of the
+    /// scope this pass did not emit. Returns the uids deleted.
+    async fn settle_unemitted(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        failures: &ReadFailures,
+        outcome: &mut ProcessOutcome,
+    ) -> anyhow::Result<Result<Vec<String>, NeedsWholePass>> {
+        let states = match self.scope {
+            Scope::Location => entities::states_of_location(&mut *tx, &self.location.id).await?,
+            Scope::Sources(sources) => {
+                let states = entities::states_of_sources(tx, &self.location.id, sources).await?;
+                if states.iter().any(|s| s.entity_ref.starts_with("location:")) {
+                    return Ok(Err(NeedsWholePass::StoredLocation));
+                }
+                states
+            }
+        };
+        let mut deleted = Vec::new();
+        for state in states.iter().filter(|s| !self.kept.contains(&s.entity_ref)) {
+            if let Some(errors) = failures.invalid.get(&state.entity_ref) {
+                entities::set_errors(&mut *tx, &state.uid, errors).await?;
+            } else if let Some(message) = failures.failed.get(&state.source) {
+                entities::set_errors(&mut *tx, &state.uid, std::slice::from_ref(message)).await?;
+            } else if failures.unsure_sources.contains(&state.source) {
+                let message = format!("{}: the file has documents that could not be read; the last good version is kept", state.source);
+                entities::set_errors(&mut *tx, &state.uid, &[message]).await?;
+            } else {
+                outcome.orphaned += 1;
+                match self.orphans {
+                    OrphanStrategy::Delete => {
+                        entities::delete(tx, &state.uid).await?;
+                        deleted.push(state.uid.clone());
+                    }
+                    OrphanStrategy::Keep => entities::set_orphan(&mut *tx, &state.uid).await?,
+                }
+            }
+        }
+        Ok(Ok(deleted))
+    }
+}
+
+/// Builds every entity's row and index entry on all cores, consuming the
+/// parsed entities as it goes.
+fn prepare_all(to_write: Vec<(String, Emitted, String)>, location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
+    use rayon::prelude::*;
+    let now = entities::now();
+    to_write
+        .into_par_iter()
+        .map(|(uid, e, hash)| {
+            let entity_ref = e.entity.entity_ref();
+            let mut body = serde_json::to_value(&e.entity)?;
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("relations");
+                obj.remove("status");
+            }
+            if let Some(meta) = body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+                meta.insert("uid".into(), uid.clone().into());
+            }
+            let write = EntityWrite {
+                uid: &uid,
+                entity_ref: &entity_ref,
+                location_id,
+                source: &e.source,
+                parent_ref: e.parent.as_deref(),
+                hash: &hash,
+                relations: &e.entity.relations,
+            };
+            Ok(entities::prepare(&write, body, &now))
+        })
+        .collect()
+}
+
+/// The content hash that tells an unchanged entity, streamed into SHA-256
+/// without building the JSON text.
+pub(super) fn hash_of(entity: &Entity) -> String {
+    struct Hasher(Sha256);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Hasher(Sha256::new());
+    let _ = serde_json::to_writer(&mut hasher, entity);
+    hex::encode(hasher.0.finalize())
+}
