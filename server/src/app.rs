@@ -91,6 +91,7 @@ pub fn catalog_settings(config: &Config) -> CatalogSettings {
             .collect(),
         static_default_rule: to_rule(config.allowed_kinds(None)),
         refresh_interval: config.catalog.refresh_interval.get(),
+        index_snapshot: Some(config.backend.data_dir.join("catalog-index.bin")),
     }
 }
 
@@ -217,6 +218,10 @@ async fn start(config: &Config, listen: Option<SocketAddr>) -> anyhow::Result<Ex
         // A first start reads the catalog before serving; later starts serve
         // what is stored at once and refresh in the background.
         catalog.process_all().await?;
+        tokio::spawn({
+            let catalog = Arc::clone(&catalog);
+            async move { catalog.save_index_snapshot(true).await }
+        });
     }
     let portal = LivePortal::new(Arc::clone(&catalog));
     portal.reload().await?;

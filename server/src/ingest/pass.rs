@@ -2,7 +2,7 @@
 //!
 //! Each chunk is one short transaction: the stored states of its entities
 //! are looked up by reference, new and changed ones are written, and the
-//! search index takes the entries built for them right after the commit.
+//! entries built for the search index are handed back for after the commit.
 //! Only a chunk's entities are held in memory, and the writers' lock is
 //! never held while files are read or parsed. The last chunk's transaction
 //! also settles what the pass no longer emits: errors recorded where a read
@@ -14,7 +14,7 @@ use portolan_catalog::Entity;
 use sha2::{Digest, Sha256};
 
 use super::process::{Emitted, OrphanStrategy, ProcessOutcome};
-use crate::search::{LocalChanges, SearchIndex};
+use crate::search::LocalChanges;
 use crate::store::entities::{self, EntityWrite, StoredState};
 use crate::store::locations::LocationRow;
 use crate::store::{Db, changes};
@@ -51,27 +51,38 @@ pub(super) enum NeedsWholePass {
 /// Writes one pass's entities chunk by chunk (see the module docs).
 pub(super) struct PassWriter<'a> {
     pub db: &'a Db,
-    pub index: &'a SearchIndex,
     pub location: &'a LocationRow,
     pub orphans: OrphanStrategy,
     pub scope: Scope<'a>,
     /// References emitted so far in this pass.
     kept: HashSet<String>,
+    /// Where the chunks' time went, for the debug log.
+    pub timing: WriteTiming,
+}
+
+/// Time spent per step over a pass's chunks.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct WriteTiming {
+    hashing: std::time::Duration,
+    looking_up: std::time::Duration,
+    writing: std::time::Duration,
+    committing: std::time::Duration,
 }
 
 impl<'a> PassWriter<'a> {
-    pub fn new(db: &'a Db, index: &'a SearchIndex, location: &'a LocationRow, orphans: OrphanStrategy, scope: Scope<'a>) -> PassWriter<'a> {
-        PassWriter { db, index, location, orphans, scope, kept: HashSet::new() }
+    pub fn new(db: &'a Db, location: &'a LocationRow, orphans: OrphanStrategy, scope: Scope<'a>) -> PassWriter<'a> {
+        PassWriter { db, location, orphans, scope, kept: HashSet::new(), timing: WriteTiming::default() }
     }
 
     /// Stores one chunk. With `last`, the same transaction also settles the
-    /// stored entities the pass did not emit.
+    /// stored entities the pass did not emit. Returns what the index must
+    /// apply next (the caller hands it to [`SearchIndex::sync`], in order).
     pub async fn write(
         &mut self,
         chunk: Vec<Emitted>,
         last: Option<&ReadFailures>,
         outcome: &mut ProcessOutcome,
-    ) -> anyhow::Result<Result<(), NeedsWholePass>> {
+    ) -> anyhow::Result<Result<LocalChanges, NeedsWholePass>> {
         let phase = std::time::Instant::now();
         // References and content hashes on all cores, before the transaction.
         let (chunk, keys) = tokio::task::spawn_blocking(move || {
@@ -134,10 +145,12 @@ impl<'a> PassWriter<'a> {
         }
         let range = changes::record(&mut tx, &touched).await?;
         tx.commit().await?;
-        let committed = phase.elapsed();
-        self.index.sync(self.db, Some(LocalChanges { range, upserts })).await?;
-        tracing::trace!(?hashed, ?looked_up, ?written, ?committed, indexed = ?phase.elapsed(), "chunk stored");
-        Ok(Ok(()))
+        let timing = &mut self.timing;
+        timing.hashing += hashed;
+        timing.looking_up += looked_up - hashed;
+        timing.writing += written - looked_up;
+        timing.committing += phase.elapsed() - written;
+        Ok(Ok(LocalChanges { range, upserts }))
     }
 
     /// Builds the rows of `to_write` on all cores and inserts them; returns

@@ -6,19 +6,18 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use futures_util::StreamExt;
 use portolan_catalog::{Entity, LocationRef, location_targets};
 use tokio::sync::mpsc;
 
 use super::pass::{PassWriter, ReadFailures, Scope};
 use super::reader::Reader;
-use crate::search::SearchIndex;
+use crate::search::{LocalChanges, SearchIndex};
 use crate::store::entities;
 use crate::store::locations::LocationRow;
 use crate::store::Db;
 
-/// How many files are parsed at once (on tokio's blocking pool).
-const PARALLEL_PARSES: usize = 16;
+/// How many files are parsed at once, on every core.
+const FILES_PER_PARSE: usize = 512;
 
 /// What happens to entities no location emits any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,29 +135,51 @@ pub async fn process_location(
 ) -> anyhow::Result<ProcessOutcome> {
     let started = std::time::Instant::now();
     let (sender, mut chunks) = mpsc::channel::<Read>(1);
-    let mut writer = PassWriter::new(db, index, location, orphans, Scope::Location);
+    let (to_index, mut written) = mpsc::channel::<LocalChanges>(1);
+    let mut writer = PassWriter::new(db, location, orphans, Scope::Location);
+    // The index applies each chunk while the next one is written.
+    let indexing = async {
+        let mut busy = std::time::Duration::ZERO;
+        while let Some(changes) = written.recv().await {
+            let started = std::time::Instant::now();
+            index.sync(db, Some(changes)).await?;
+            busy += started.elapsed();
+        }
+        tracing::debug!(target = %location.target, indexing = ?busy, "location indexed");
+        anyhow::Ok(())
+    };
     let writing = async {
         let mut stored = ProcessOutcome::default();
         let mut pending: Vec<Emitted> = Vec::new();
+        let mut busy = std::time::Duration::ZERO;
         while let Some(read) = chunks.recv().await {
+            let writing = std::time::Instant::now();
             match read {
                 Read::Chunk(chunk) => {
                     stored.emitted += chunk.len();
                     let ready = std::mem::replace(&mut pending, chunk);
-                    if !ready.is_empty() {
-                        let _ = writer.write(ready, None, &mut stored).await?;
+                    if !ready.is_empty()
+                        && let Ok(changes) = writer.write(ready, None, &mut stored).await?
+                    {
+                        to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
                     }
                 }
                 Read::Done(failures) => {
-                    let _ = writer.write(std::mem::take(&mut pending), Some(&failures), &mut stored).await?;
+                    if let Ok(changes) = writer.write(std::mem::take(&mut pending), Some(&failures), &mut stored).await? {
+                        to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
+                    }
                 }
             }
+            busy += writing.elapsed();
         }
+        tracing::debug!(target = %location.target, writing = ?busy, steps = ?writer.timing, "location stored");
+        drop(to_index);
         // Closed without `Done`: the reading failed, and says why.
         anyhow::Ok(stored)
     };
-    let (read, stored) = tokio::join!(read_tree(reader, location, rule, sender), writing);
+    let (read, stored, indexed) = tokio::join!(read_tree(reader, location, rule, sender), writing, indexing);
     let stored = stored?;
+    indexed?;
     let mut outcome = read?;
     outcome.emitted = stored.emitted;
     outcome.written = stored.written;
@@ -197,11 +218,15 @@ async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule,
     let mut queue = VecDeque::from([(root.clone(), generated_ref)]);
     let mut seen = HashSet::new();
     let stopped = || anyhow::anyhow!("storing the location stopped");
+    let mut timing = ReadTiming::default();
     while let Some((loc, parent_ref)) = queue.pop_front() {
         if !seen.insert(loc.clone()) {
             continue;
         }
-        let files = match reader.read(&loc).await {
+        let reading = std::time::Instant::now();
+        let read = reader.read(&loc).await;
+        timing.reading += reading.elapsed();
+        let files = match read {
             Ok(files) => files,
             Err(message) => {
                 outcome.errors.push(format!("{loc}: {message}"));
@@ -209,24 +234,26 @@ async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule,
                 continue;
             }
         };
-        // Files parse in parallel on the blocking pool; results keep their order.
-        let mut reports = futures_util::stream::iter(files)
-            .map(|super::reader::ReadFile { location, text, stamp }| async move {
-                let report = super::url_reader::parse_read_file(reader, &location, text).await;
-                (location, stamp, report)
-            })
-            .buffered(PARALLEL_PARSES);
-        while let Some((file_location, stamp, report)) = reports.next().await {
-            let report = report?;
-            if let Some(stamp) = stamp {
-                outcome.local_files.push(stamp);
-            }
-            let mut sink = FileSink { emitted: &mut emitted, failures: &mut failures, outcome: &mut outcome };
-            for (target, me) in absorb_file(report, &file_location, &root, &parent_ref, rule, &mut sink) {
-                queue.push_back((target, me));
+        // Files parse in groups, each on every core; results keep their order.
+        let mut files = files.into_iter().peekable();
+        while files.peek().is_some() {
+            let group: Vec<_> = files.by_ref().take(FILES_PER_PARSE).collect();
+            let parsing = std::time::Instant::now();
+            let parsed = super::url_reader::parse_read_files(reader, group).await?;
+            timing.parsing += parsing.elapsed();
+            for (file_location, stamp, report) in parsed {
+                if let Some(stamp) = stamp {
+                    outcome.local_files.push(stamp);
+                }
+                let mut sink = FileSink { emitted: &mut emitted, failures: &mut failures, outcome: &mut outcome };
+                for (target, me) in absorb_file(report, &file_location, &root, &parent_ref, rule, &mut sink) {
+                    queue.push_back((target, me));
+                }
             }
             if emitted.len() >= CHUNK {
+                let sending = std::time::Instant::now();
                 chunks.send(Read::Chunk(std::mem::take(&mut emitted))).await.map_err(|_| stopped())?;
+                timing.waiting += sending.elapsed();
             }
         }
     }
@@ -234,7 +261,16 @@ async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule,
         chunks.send(Read::Chunk(emitted)).await.map_err(|_| stopped())?;
     }
     chunks.send(Read::Done(failures)).await.map_err(|_| stopped())?;
+    tracing::debug!(target = %location.target, reading = ?timing.reading, parsing = ?timing.parsing, waiting_for_writes = ?timing.waiting, "location read");
     Ok(outcome)
+}
+
+/// Where the reading half of a pass spent its time, for the debug log.
+#[derive(Debug, Default)]
+struct ReadTiming {
+    reading: std::time::Duration,
+    parsing: std::time::Duration,
+    waiting: std::time::Duration,
 }
 
 /// Where [`absorb_file`] puts what one file yields.
@@ -339,10 +375,9 @@ pub async fn process_files(
         return Ok(None);
     }
     outcome.emitted = emitted.len();
-    let mut writer = PassWriter::new(db, index, location, orphans, Scope::Sources(&sources));
-    if writer.write(emitted, Some(&failures), &mut outcome).await?.is_err() {
-        return Ok(None);
-    }
+    let mut writer = PassWriter::new(db, location, orphans, Scope::Sources(&sources));
+    let Ok(changes) = writer.write(emitted, Some(&failures), &mut outcome).await? else { return Ok(None) };
+    index.sync(db, Some(changes)).await?;
     Ok(Some(outcome))
 }
 

@@ -28,6 +28,8 @@ pub struct CatalogSettings {
     pub static_default_rule: KindRule,
     /// How often every location is re-read.
     pub refresh_interval: Duration,
+    /// Where the search index is saved for the next start (none: not saved).
+    pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 impl CatalogSettings {
@@ -43,6 +45,12 @@ impl CatalogSettings {
 /// Entities written or removed in one pass after which PostgreSQL's table
 /// statistics are refreshed.
 const REANALYZE_AFTER: usize = 5_000;
+
+/// Changes after which the refresh loop saves the index snapshot again.
+const SNAPSHOT_AFTER_CHANGES: i64 = 1_000;
+
+/// How often, at most, the snapshot is saved for fewer changes than that.
+const SNAPSHOT_AT_MOST_EVERY: Duration = Duration::from_secs(600);
 
 /// The catalog service shared by the API, the pages and the refresh loop.
 pub struct Catalog {
@@ -64,6 +72,8 @@ pub struct Catalog {
     metrics: OnceLock<Arc<crate::ops::Metrics>>,
     /// When the last pass over every location finished.
     last_full_pass: Mutex<Option<std::time::Instant>>,
+    /// The change the saved index snapshot is current to, and when it was saved.
+    snapshot_saved: tokio::sync::Mutex<(i64, std::time::Instant)>,
 }
 
 impl Catalog {
@@ -71,7 +81,8 @@ impl Catalog {
     /// from what is stored.
     pub async fn open(db: Db, reader: Arc<dyn Reader>, settings: CatalogSettings) -> anyhow::Result<Arc<Catalog>> {
         let index = SearchIndex::new();
-        index.load(&db).await?;
+        index.open(&db, settings.index_snapshot.as_deref()).await?;
+        let loaded_at = index.synced_seq().await;
         Ok(Arc::new(Catalog {
             db,
             index,
@@ -83,7 +94,41 @@ impl Catalog {
             ready: AtomicBool::new(false),
             metrics: OnceLock::new(),
             last_full_pass: Mutex::new(None),
+            snapshot_saved: tokio::sync::Mutex::new((loaded_at, std::time::Instant::now())),
         }))
+    }
+
+    /// Saves the search index for the next start, when a snapshot file is
+    /// configured and the index changed since the last save: at once with
+    /// `force`, else after many changes or a while. Failures are logged;
+    /// the next start then builds the index from the entities.
+    pub async fn save_index_snapshot(self: &Arc<Self>, force: bool) {
+        let Some(path) = self.settings.index_snapshot.clone() else { return };
+        let mut saved = self.snapshot_saved.lock().await;
+        let seq = self.index.synced_seq().await;
+        let due = seq - saved.0 >= SNAPSHOT_AFTER_CHANGES || saved.1.elapsed() >= SNAPSHOT_AT_MOST_EVERY;
+        if seq == saved.0 || !(force || due) {
+            return;
+        }
+        let catalog = Arc::clone(self);
+        let runtime = tokio::runtime::Handle::current();
+        let started = std::time::Instant::now();
+        let written = tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            catalog.index.write_snapshot(&runtime, &catalog.db, &path)
+        })
+        .await;
+        match written {
+            Ok(Ok(Some(seq))) => {
+                *saved = (seq, std::time::Instant::now());
+                tracing::debug!(seq, elapsed = ?started.elapsed(), "search index snapshot saved");
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot save the search index snapshot: {e:#}"),
+            Err(e) => tracing::warn!("cannot save the search index snapshot: {e}"),
+        }
     }
 
     /// Reads one location into the database.
@@ -287,7 +332,10 @@ impl Catalog {
         let mut poll = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => {
+                    self.save_index_snapshot(true).await;
+                    return;
+                }
                 _ = full.tick() => {
                     // The first tick fires at once: skip it when a pass just ran (at start-up).
                     if self.passed_within(interval / 2) {
@@ -296,6 +344,7 @@ impl Catalog {
                     if let Err(e) = self.process_all().await {
                         tracing::error!("refresh failed: {e:#}");
                     }
+                    self.save_index_snapshot(false).await;
                 }
                 _ = poll.tick() => {
                     let changed = tokio::task::block_in_place(|| self.changed_locations());

@@ -769,6 +769,40 @@ pub async fn parse_read_file(reader: &dyn Reader, location: &LocationRef, text: 
     }
 }
 
+/// A file parsed by [`parse_read_files`]: where it was read, its stamp, its report.
+pub type ParsedFile = (LocationRef, Option<super::reader::FileStamp>, FileReport);
+
+/// Parses many read files at once on every core, in their order, resolving
+/// references as [`parse_read_file`] does; the URLs the files ask for are
+/// fetched by this task, several at a time, while the parses wait.
+pub async fn parse_read_files(reader: &dyn Reader, files: Vec<ReadFile>) -> Result<Vec<ParsedFile>, tokio::task::JoinError> {
+    use futures_util::StreamExt;
+    let (requests, mut incoming) = mpsc::channel::<(String, oneshot::Sender<Resolution>)>(16);
+    let mut parse = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        files
+            .into_par_iter()
+            .map(|ReadFile { location, text, stamp }| {
+                let resolver = UrlResolver { base: Base::of(&location), fetch: Fetch::Relay(requests.clone()) };
+                let report = parse_catalog_file(&text, &resolver);
+                (location, stamp, report)
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut fetches = futures_util::stream::FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            parsed = &mut parse => return parsed,
+            Some((url, reply)) = incoming.recv() => {
+                fetches.push(async move {
+                    let _ = reply.send(fetch_text(reader, url).await);
+                });
+            }
+            Some(()) = fetches.next(), if !fetches.is_empty() => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -245,7 +245,7 @@ impl SearchIndex {
         let wanted = usize::try_from(offset.saturating_add(limit).saturating_add(1)).unwrap_or(usize::MAX);
         let row_of = |entry: &Entry, values: Vec<Option<&str>>| PageRow {
             uid: entry.uid.to_string(),
-            entity_ref: entry.entity_ref.to_string(),
+            entity_ref: state.strings.resolve(entry.entity_ref).to_owned(),
             position: Position { values: values.iter().map(|v| v.map(str::to_owned)).collect(), uid: entry.uid.to_string() },
         };
         if query.order.is_empty() {

@@ -13,10 +13,13 @@ mod intern;
 mod matching;
 mod postings;
 pub mod rows;
+mod snapshot;
 mod summary;
 mod sync;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::sync::{Arc, RwLock};
 
 use portolan_catalog::RelationType;
@@ -26,6 +29,7 @@ use serde_json::Value;
 use intern::{Interner, NONE};
 pub use matching::{FacetCount, PageRow};
 pub use summary::summary_of;
+pub use snapshot::{SnapshotError, SnapshotPoint};
 pub use sync::LocalChanges;
 
 /// One search row as ids: key, lower-cased value, value as written.
@@ -78,11 +82,13 @@ impl IndexedEntity {
 #[derive(Debug)]
 struct Entry {
     uid: Box<str>,
-    entity_ref: Box<str>,
+    /// The interned reference (relation targets share the string).
+    entity_ref: u32,
     /// Sorted by key, then value id.
     rows: Box<[Row]>,
     text: Box<str>,
-    relations: Box<[(RelationType, Box<str>)]>,
+    /// Outgoing relations, with interned target refs.
+    relations: Box<[(RelationType, u32)]>,
     /// Shared with the explorer's snapshot.
     summary: Option<Arc<EntitySummary>>,
 }
@@ -109,10 +115,11 @@ struct State {
     postings: postings::Postings,
     /// In uid order: the default order of every list.
     by_uid: BTreeMap<Box<str>, u32>,
-    by_ref: HashMap<Box<str>, u32>,
-    /// Target ref → the relations other entities' specs point at it with,
-    /// as `(type as written, source slot)`.
-    incoming: HashMap<Box<str>, Vec<(RelationType, u32)>>,
+    /// Interned ref → slot.
+    by_ref: HashMap<u32, u32>,
+    /// Interned target ref → the relations other entities' specs point at
+    /// it with, as `(type as written, source slot)`.
+    incoming: HashMap<u32, Vec<(RelationType, u32)>>,
 }
 
 impl Default for State {
@@ -131,6 +138,31 @@ impl Default for State {
 }
 
 impl State {
+    /// The state of these strings and entries, with the lists and maps
+    /// derived from them (as a snapshot is read back).
+    fn from_parts(strings: Interner, entries: Vec<Option<Entry>>) -> State {
+        let mut state = State { strings, ..State::default() };
+        state.live = postings::Bits::empty(entries.len());
+        state.by_ref.reserve(entries.len());
+        for (slot, entry) in entries.iter().enumerate() {
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            let Some(e) = entry else {
+                state.free.push(slot);
+                continue;
+            };
+            state.live.set(slot);
+            state.postings.add(slot, &e.rows);
+            for &(relation_type, target) in e.relations.iter() {
+                state.incoming.entry(target).or_default().push((relation_type, slot));
+            }
+            state.by_uid.insert(e.uid.clone(), slot);
+            state.by_ref.insert(e.entity_ref, slot);
+        }
+        state.free.reverse();
+        state.entries = entries;
+        state
+    }
+
     fn live(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().flatten()
     }
@@ -147,17 +179,19 @@ impl State {
                 }
             }
         }
-        for (_, target) in entry.relations.iter() {
-            if let Some(list) = self.incoming.get_mut(target) {
+        for &(_, target) in entry.relations.iter() {
+            if let Some(list) = self.incoming.get_mut(&target) {
                 list.retain(|&(_, source)| source != slot);
                 if list.is_empty() {
-                    self.incoming.remove(target);
+                    self.incoming.remove(&target);
                 }
             }
+            self.strings.release(target);
         }
         if self.by_ref.get(&entry.entity_ref) == Some(&slot) {
             self.by_ref.remove(&entry.entity_ref);
         }
+        self.strings.release(entry.entity_ref);
         self.free.push(slot);
     }
 
@@ -165,7 +199,7 @@ impl State {
         self.remove_uid(&entity.uid);
         // References are unique in the database: an entry still holding this
         // one belongs to an entity that is gone.
-        if let Some(&old) = self.by_ref.get(entity.entity_ref.as_str())
+        if let Some(&old) = self.strings.get(&entity.entity_ref).and_then(|id| self.by_ref.get(&id))
             && let Some(Some(stale)) = self.entries.get(old as usize)
         {
             let stale_uid = stale.uid.to_string();
@@ -194,33 +228,42 @@ impl State {
                 u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        for (relation_type, target) in &entity.relations {
-            match self.incoming.get_mut(target.as_str()) {
-                Some(list) => list.push((*relation_type, slot)),
-                None => {
-                    self.incoming.insert(target.as_str().into(), vec![(*relation_type, slot)]);
-                }
-            }
+        let relations: Box<[(RelationType, u32)]> =
+            entity.relations.iter().map(|(relation_type, target)| (*relation_type, self.strings.intern(target))).collect();
+        for &(relation_type, target) in relations.iter() {
+            self.incoming.entry(target).or_default().push((relation_type, slot));
         }
+        let entity_ref = self.strings.intern(&entity.entity_ref);
         self.by_uid.insert(entity.uid.as_str().into(), slot);
-        self.by_ref.insert(entity.entity_ref.as_str().into(), slot);
+        self.by_ref.insert(entity_ref, slot);
         self.live.set(slot);
         self.postings.add(slot, &rows);
         self.entries[slot as usize] = Some(Entry {
             uid: entity.uid.into(),
-            entity_ref: entity.entity_ref.into(),
+            entity_ref,
             rows: rows.into(),
             text: entity.text.into(),
-            relations: entity.relations.into_iter().map(|(t, target)| (t, target.into())).collect(),
+            relations,
             summary: entity.summary,
         });
+    }
+}
+
+fn apply_to(state: &RwLock<State>, upserts: Vec<IndexedEntity>, removals: &[String]) {
+    let mut state = state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for uid in removals {
+        state.remove_uid(uid);
+    }
+    for entity in upserts {
+        state.insert(entity);
     }
 }
 
 /// The in-memory index of the stored catalog; cheap to query from any task.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
-    state: RwLock<State>,
+    /// Shared with the blocking threads that apply changes.
+    state: Arc<RwLock<State>>,
     /// The last `catalog_changes` row applied; syncs take turns on it.
     synced: tokio::sync::Mutex<i64>,
 }
@@ -242,13 +285,14 @@ impl SearchIndex {
     /// Adds or replaces entities and removes others, in one step that
     /// queries see whole.
     pub fn apply(&self, upserts: Vec<IndexedEntity>, removals: &[String]) {
-        let mut state = self.write();
-        for uid in removals {
-            state.remove_uid(uid);
-        }
-        for entity in upserts {
-            state.insert(entity);
-        }
+        apply_to(&self.state, upserts, removals);
+    }
+
+    /// [`SearchIndex::apply`] on a blocking thread, so that the task
+    /// awaiting it (and the work joined with it) goes on meanwhile.
+    async fn apply_off_runtime(&self, upserts: Vec<IndexedEntity>, removals: Vec<String>) -> Result<(), tokio::task::JoinError> {
+        let state = Arc::clone(&self.state);
+        tokio::task::spawn_blocking(move || apply_to(&state, upserts, &removals)).await
     }
 
     /// How many entities are indexed.
@@ -268,12 +312,13 @@ impl SearchIndex {
     pub fn relations_of(&self, entity_ref: &str) -> Vec<(String, String)> {
         let state = self.read();
         let mut out: Vec<(String, String)> = Vec::new();
-        if let Some(entry) = state.by_ref.get(entity_ref).and_then(|&slot| state.entries[slot as usize].as_ref()) {
-            out.extend(entry.relations.iter().map(|(t, target)| (t.as_str().to_owned(), target.to_string())));
+        let Some(id) = state.strings.get(entity_ref) else { return out };
+        if let Some(entry) = state.by_ref.get(&id).and_then(|&slot| state.entries[slot as usize].as_ref()) {
+            out.extend(entry.relations.iter().map(|&(t, target)| (t.as_str().to_owned(), state.strings.resolve(target).to_owned())));
         }
-        for &(relation_type, source) in state.incoming.get(entity_ref).into_iter().flatten() {
+        for &(relation_type, source) in state.incoming.get(&id).into_iter().flatten() {
             if let Some(source) = state.entries.get(source as usize).and_then(Option::as_ref) {
-                out.push((relation_type.inverse().as_str().to_owned(), source.entity_ref.to_string()));
+                out.push((relation_type.inverse().as_str().to_owned(), state.strings.resolve(source.entity_ref).to_owned()));
             }
         }
         out.sort_unstable();
@@ -303,6 +348,51 @@ pub struct IndexStats {
     pub text_bytes: usize,
     /// Relations written by entities' specs.
     pub relations: usize,
+    /// Estimated heap bytes per part, to see where the memory goes.
+    pub heap: HeapEstimate,
+}
+
+/// Estimated heap bytes of the index's parts (lengths and capacities times
+/// element sizes, with 16 bytes per allocation for the allocator's own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeapEstimate {
+    /// The interned strings, their table and counts.
+    pub strings: usize,
+    /// The entries: uid, ref, search rows, full-text text, relations.
+    pub entries: usize,
+    /// The search rows alone (part of `entries`).
+    pub rows: usize,
+    /// The list summaries shared with the explorer.
+    pub summaries: usize,
+    /// The inverted lists.
+    pub postings: usize,
+    /// The uid, ref and incoming-relation maps.
+    pub maps: usize,
+}
+
+/// Heap bytes of one allocation of `n` bytes (none for zero).
+fn alloc(n: usize) -> usize {
+    if n == 0 { 0 } else { n.next_multiple_of(8) + 16 }
+}
+
+fn string_heap(s: &str) -> usize {
+    alloc(s.len())
+}
+
+fn summary_heap(s: &EntitySummary) -> usize {
+    let opt = |o: &Option<String>| o.as_ref().map_or(0, |s| alloc(s.capacity()));
+    alloc(std::mem::size_of::<EntitySummary>() + 16)
+        + alloc(s.kind.capacity())
+        + alloc(s.namespace.capacity())
+        + alloc(s.name.capacity())
+        + opt(&s.title)
+        + opt(&s.description)
+        + opt(&s.owner)
+        + opt(&s.spec_type)
+        + opt(&s.lifecycle)
+        + opt(&s.system)
+        + alloc(s.tags.capacity() * 24)
+        + s.tags.iter().map(|t| alloc(t.capacity())).sum::<usize>()
 }
 
 impl SearchIndex {
@@ -310,12 +400,28 @@ impl SearchIndex {
     pub fn stats(&self) -> IndexStats {
         let state = self.read();
         let mut stats = IndexStats { strings: state.strings.len(), string_bytes: state.strings.bytes(), ..IndexStats::default() };
+        let mut heap = HeapEstimate {
+            strings: state.strings.heap_estimate(),
+            entries: alloc(state.entries.capacity() * std::mem::size_of::<Option<Entry>>()),
+            postings: state.postings.heap_estimate(),
+            ..HeapEstimate::default()
+        };
         for e in state.live() {
             stats.entities += 1;
             stats.rows += e.rows.len();
             stats.text_bytes += e.text.len();
             stats.relations += e.relations.len();
+            let rows = alloc(e.rows.len() * std::mem::size_of::<Row>());
+            heap.rows += rows;
+            heap.entries += string_heap(&e.uid) + rows + string_heap(&e.text) + alloc(e.relations.len() * 8);
+            heap.summaries += e.summary.as_deref().map_or(0, summary_heap);
         }
+        // A B-tree or hash map entry: the key's box, the slot, the node's share.
+        heap.maps = state.by_uid.keys().map(|k| string_heap(k) + 32).sum::<usize>()
+            + state.by_ref.capacity() * 9
+            + state.incoming.capacity() * 33
+            + state.incoming.values().map(|v| alloc(v.capacity() * 8)).sum::<usize>();
+        stats.heap = heap;
         stats
     }
 }

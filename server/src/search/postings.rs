@@ -3,7 +3,8 @@
 //! sets at once. Equality, `$in` and `$exists` filters are answered from
 //! them without looking at a single entity.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
 
 use super::Row;
 use super::intern::NONE;
@@ -99,59 +100,13 @@ impl Iterator for BitIter {
     }
 }
 
-/// A sorted list of slots; most `(key, value)` pairs (names, uids,
-/// descriptions) belong to one entity, so one slot is kept inline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the slots of one list are: most `(key, value)` pairs (names, uids,
+/// descriptions) belong to one entity, whose slot is kept inline; longer
+/// lists live in [`Postings::lists`]. Eight bytes, so a map entry is sixteen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slots {
     One(u32),
-    Many(Vec<u32>),
-}
-
-impl Slots {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Slots::One(slot) => std::slice::from_ref(slot),
-            Slots::Many(list) => list,
-        }
-    }
-
-    fn add(&mut self, slot: u32) {
-        match self {
-            Slots::One(one) if *one == slot => {}
-            Slots::One(one) => {
-                let one = *one;
-                *self = Slots::Many(if one < slot { vec![one, slot] } else { vec![slot, one] });
-            }
-            Slots::Many(list) => match list.last() {
-                Some(&last) if last >= slot => {
-                    if let Err(i) = list.binary_search(&slot) {
-                        list.insert(i, slot);
-                    }
-                }
-                _ => list.push(slot),
-            },
-        }
-    }
-
-    /// Takes `slot` out; `true` when nothing is left.
-    fn remove(&mut self, slot: u32) -> bool {
-        match self {
-            Slots::One(one) => *one == slot,
-            Slots::Many(list) => {
-                if let Ok(i) = list.binary_search(&slot) {
-                    list.remove(i);
-                }
-                match list.as_slice() {
-                    [] => true,
-                    &[only] => {
-                        *self = Slots::One(only);
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
+    Many(u32),
 }
 
 /// Sorted slot lists per `(key, value)` and per key.
@@ -159,35 +114,106 @@ impl Slots {
 pub(super) struct Postings {
     by_value: HashMap<(u32, u32), Slots>,
     by_key: HashMap<u32, Slots>,
+    /// The lists of two slots or more; each sorted.
+    lists: Vec<Vec<u32>>,
+    /// Indexes of `lists` free for reuse.
+    free: Vec<u32>,
 }
 
-fn add_to<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Slots>, key: K, slot: u32) {
-    match map.get_mut(&key) {
-        Some(slots) => slots.add(slot),
-        None => {
-            map.insert(key, Slots::One(slot));
+/// The lists of [`Postings`], apart from its maps so both can be borrowed.
+struct Lists<'a> {
+    lists: &'a mut Vec<Vec<u32>>,
+    free: &'a mut Vec<u32>,
+}
+
+impl Lists<'_> {
+    fn new_list(&mut self, list: Vec<u32>) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.lists[i as usize] = list;
+                i
+            }
+            None => {
+                self.lists.push(list);
+                u32::try_from(self.lists.len() - 1).unwrap_or(u32::MAX)
+            }
         }
     }
-}
 
-fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Slots>, key: K, slot: u32) {
-    if let Some(slots) = map.get_mut(&key)
-        && slots.remove(slot)
-    {
-        map.remove(&key);
+    fn add(&mut self, slots: &mut Slots, slot: u32) {
+        match *slots {
+            Slots::One(one) if one == slot => {}
+            Slots::One(one) => *slots = Slots::Many(self.new_list(if one < slot { vec![one, slot] } else { vec![slot, one] })),
+            Slots::Many(i) => {
+                let list = &mut self.lists[i as usize];
+                match list.last() {
+                    Some(&last) if last >= slot => {
+                        if let Err(at) = list.binary_search(&slot) {
+                            list.insert(at, slot);
+                        }
+                    }
+                    _ => list.push(slot),
+                }
+            }
+        }
+    }
+
+    /// Takes `slot` out; `true` when nothing is left.
+    fn remove(&mut self, slots: &mut Slots, slot: u32) -> bool {
+        match *slots {
+            Slots::One(one) => one == slot,
+            Slots::Many(i) => {
+                let list = &mut self.lists[i as usize];
+                if let Ok(at) = list.binary_search(&slot) {
+                    list.remove(at);
+                }
+                match list.as_slice() {
+                    [] => {
+                        self.release(i);
+                        true
+                    }
+                    &[only] => {
+                        self.release(i);
+                        *slots = Slots::One(only);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    fn release(&mut self, i: u32) {
+        self.lists[i as usize] = Vec::new();
+        self.free.push(i);
     }
 }
 
 impl Postings {
+    fn split(&mut self) -> (&mut HashMap<(u32, u32), Slots>, &mut HashMap<u32, Slots>, Lists<'_>) {
+        (&mut self.by_value, &mut self.by_key, Lists { lists: &mut self.lists, free: &mut self.free })
+    }
+
     /// Lists `slot` under its rows (sorted by key, as entries keep them).
     pub(super) fn add(&mut self, slot: u32, rows: &[Row]) {
+        let (by_value, by_key, mut lists) = self.split();
         let mut last_key = None;
         for row in rows {
             if row.value != NONE {
-                add_to(&mut self.by_value, (row.key, row.value), slot);
+                match by_value.entry((row.key, row.value)) {
+                    Entry::Occupied(mut e) => lists.add(e.get_mut(), slot),
+                    Entry::Vacant(e) => {
+                        e.insert(Slots::One(slot));
+                    }
+                }
             }
             if last_key != Some(row.key) {
-                add_to(&mut self.by_key, row.key, slot);
+                match by_key.entry(row.key) {
+                    Entry::Occupied(mut e) => lists.add(e.get_mut(), slot),
+                    Entry::Vacant(e) => {
+                        e.insert(Slots::One(slot));
+                    }
+                }
                 last_key = Some(row.key);
             }
         }
@@ -195,26 +221,50 @@ impl Postings {
 
     /// Takes `slot` off the lists of its rows.
     pub(super) fn remove(&mut self, slot: u32, rows: &[Row]) {
+        let (by_value, by_key, mut lists) = self.split();
         let mut last_key = None;
         for row in rows {
-            if row.value != NONE {
-                remove_from(&mut self.by_value, (row.key, row.value), slot);
+            if row.value != NONE
+                && let Entry::Occupied(mut e) = by_value.entry((row.key, row.value))
+                && lists.remove(e.get_mut(), slot)
+            {
+                e.remove();
             }
             if last_key != Some(row.key) {
-                remove_from(&mut self.by_key, row.key, slot);
+                if let Entry::Occupied(mut e) = by_key.entry(row.key)
+                    && lists.remove(e.get_mut(), slot)
+                {
+                    e.remove();
+                }
                 last_key = Some(row.key);
             }
         }
     }
 
+    fn slice<'a>(&'a self, slots: Option<&'a Slots>) -> &'a [u32] {
+        match slots {
+            None => &[],
+            Some(Slots::One(slot)) => std::slice::from_ref(slot),
+            Some(Slots::Many(i)) => self.lists.get(*i as usize).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// Estimated heap bytes of the lists and their maps.
+    pub(super) fn heap_estimate(&self) -> usize {
+        self.by_value.capacity() * (std::mem::size_of::<((u32, u32), Slots)>() + 1)
+            + self.by_key.capacity() * (std::mem::size_of::<(u32, Slots)>() + 1)
+            + self.lists.capacity() * 24
+            + self.lists.iter().map(|l| if l.capacity() == 0 { 0 } else { l.capacity() * 4 + 16 }).sum::<usize>()
+    }
+
     /// Slots with `key = value`.
     pub(super) fn with_value(&self, key: u32, value: u32) -> &[u32] {
-        self.by_value.get(&(key, value)).map_or(&[], Slots::as_slice)
+        self.slice(self.by_value.get(&(key, value)))
     }
 
     /// Slots with `key`.
     pub(super) fn with_key(&self, key: u32) -> &[u32] {
-        self.by_key.get(&key).map_or(&[], Slots::as_slice)
+        self.slice(self.by_key.get(&key))
     }
 }
 
@@ -234,14 +284,25 @@ mod tests {
     }
 
     #[test]
-    fn slots_stay_sorted_and_fold_back_to_one() {
-        let mut slots = Slots::One(5);
-        for s in [3, 9, 7, 5] {
-            slots.add(s);
+    fn lists_stay_sorted_fold_back_to_one_and_are_reused() {
+        let rows = |key: u32, value: u32| [Row { key, value, original: value }];
+        let mut postings = Postings::default();
+        for s in [5, 3, 9, 7, 5] {
+            postings.add(s, &rows(1, 2));
         }
-        assert_eq!(slots.as_slice(), &[3, 5, 7, 9]);
-        assert!(!slots.remove(3) && !slots.remove(5) && !slots.remove(7));
-        assert_eq!(slots, Slots::One(9));
-        assert!(slots.remove(9));
+        assert_eq!(postings.with_value(1, 2), &[3, 5, 7, 9]);
+        assert_eq!(postings.with_key(1), &[3, 5, 7, 9]);
+        for s in [3, 5, 7] {
+            postings.remove(s, &rows(1, 2));
+        }
+        assert_eq!(postings.with_value(1, 2), &[9]);
+        assert_eq!(postings.by_value.get(&(1, 2)), Some(&Slots::One(9)), "one slot is inline again");
+        postings.remove(9, &rows(1, 2));
+        assert!(postings.with_value(1, 2).is_empty() && postings.with_key(1).is_empty());
+        assert!(postings.by_value.is_empty() && postings.by_key.is_empty());
+        postings.add(1, &rows(4, 4));
+        postings.add(2, &rows(4, 4));
+        assert_eq!(postings.lists.len(), 2, "freed lists are reused");
+        assert_eq!(postings.with_value(4, 4), &[1, 2]);
     }
 }

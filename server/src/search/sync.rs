@@ -2,9 +2,11 @@
 //! `entities`, then the `catalog_changes` rows after the last one applied.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use futures_util::StreamExt;
 
+use super::snapshot::{self, SnapshotPoint};
 use super::{IndexedEntity, SearchIndex, State};
 use crate::store::entities::{self, IndexSource};
 use crate::store::{Db, changes};
@@ -38,6 +40,63 @@ fn build(rows: &[IndexSource]) -> Vec<IndexedEntity> {
 }
 
 impl SearchIndex {
+    /// Fills the index from the snapshot at `snapshot` when the file is
+    /// current to a change this database has, then applies the changes
+    /// since; otherwise (no file, an unusable one) from every stored entity.
+    pub async fn open(&self, db: &Db, snapshot: Option<&Path>) -> anyhow::Result<()> {
+        if let Some(path) = snapshot.filter(|p| p.exists()) {
+            match self.load_snapshot(db, path).await {
+                Ok(true) => {
+                    self.sync(db, None).await?;
+                    return Ok(());
+                }
+                Ok(false) => tracing::info!(path = %path.display(), "the index snapshot is not of this database's changes; building the index"),
+                Err(e) => tracing::warn!(path = %path.display(), "cannot use the index snapshot, building the index: {e:#}"),
+            }
+        }
+        self.load(db).await
+    }
+
+    /// Replaces the index with the snapshot at `path`; `false` when it is
+    /// not current to a change `db` still has.
+    async fn load_snapshot(&self, db: &Db, path: &Path) -> anyhow::Result<bool> {
+        let point = snapshot::point_of(path)?;
+        let oldest = changes::oldest(&db.pool).await?;
+        let kept = oldest.is_some_and(|oldest| oldest <= point.seq + 1);
+        if !kept || changes::uid_at(&db.pool, point.seq).await?.as_deref() != Some(point.uid.as_str()) {
+            return Ok(false);
+        }
+        let file = path.to_owned();
+        let (read_point, state) = tokio::task::spawn_blocking(move || snapshot::read(&file)).await??;
+        if read_point != point {
+            return Ok(false);
+        }
+        let mut synced = self.synced.lock().await;
+        *self.write() = state;
+        *synced = point.seq;
+        Ok(true)
+    }
+
+    /// Saves the index to `path`, current to the last change it applied;
+    /// `None` when there is no change to be current to. Blocks (the file
+    /// is written here): call it off the async runtime, with `runtime` a
+    /// handle to it for the one query.
+    pub fn write_snapshot(&self, runtime: &tokio::runtime::Handle, db: &Db, path: &Path) -> anyhow::Result<Option<i64>> {
+        let synced = self.synced.blocking_lock();
+        if *synced == 0 {
+            return Ok(None);
+        }
+        let Some(uid) = runtime.block_on(changes::uid_at(&db.pool, *synced))? else { return Ok(None) };
+        let point = SnapshotPoint { seq: *synced, uid };
+        snapshot::write(&self.read(), &point, path)?;
+        Ok(Some(point.seq))
+    }
+
+    /// The last `catalog_changes` row applied.
+    pub async fn synced_seq(&self) -> i64 {
+        *self.synced.lock().await
+    }
+
     /// Replaces the index with every stored entity. Queries keep the old
     /// contents until the new ones are complete.
     pub async fn load(&self, db: &Db) -> anyhow::Result<()> {
@@ -85,8 +144,9 @@ impl SearchIndex {
     }
 
     /// Applies the changes committed since the last sync: `local` ones from
-    /// what this server built, others read from the database. Returns how
-    /// many entities changed in the index.
+    /// what this server built, others read from the database — up to the
+    /// end of `local`'s range when it has one (later rows are the next
+    /// sync's), else all. Returns how many entities changed in the index.
     pub async fn sync(&self, db: &Db, local: Option<LocalChanges>) -> anyhow::Result<usize> {
         let mut local = local.unwrap_or_default();
         let mut synced = self.synced.lock().await;
@@ -96,9 +156,16 @@ impl SearchIndex {
             self.load(db).await?;
             return Ok(self.len());
         }
+        let until = local.range.map(|(_, end)| end);
         let mut applied = 0;
         loop {
-            let batch = changes::since(&db.pool, *synced, BATCH as i64 * 4).await?;
+            if until.is_some_and(|until| *synced >= until) {
+                break;
+            }
+            let mut batch = changes::since(&db.pool, *synced, BATCH as i64 * 4).await?;
+            if let Some(until) = until {
+                batch.retain(|&(seq, _)| seq <= until);
+            }
             let Some(&(last, _)) = batch.last() else { break };
             let mut latest: HashMap<String, i64> = HashMap::with_capacity(batch.len());
             for (seq, uid) in batch {
@@ -124,7 +191,7 @@ impl SearchIndex {
             let built = tokio::task::spawn_blocking(move || build(&sources)).await?;
             upserts.extend(built);
             applied += upserts.len() + removals.len();
-            self.apply(upserts, &removals);
+            self.apply_off_runtime(upserts, removals).await?;
             *synced = last;
         }
         Ok(applied)

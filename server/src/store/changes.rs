@@ -47,6 +47,12 @@ pub async fn latest<'c>(ex: impl Executor<'c, Database = Any>) -> Result<i64, sq
     sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM catalog_changes").fetch_one(ex).await?.try_get("seq")
 }
 
+/// The uid of change row `seq`, `None` when there is no such row.
+pub async fn uid_at<'c>(ex: impl Executor<'c, Database = Any>, seq: i64) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid FROM catalog_changes WHERE seq = $1").bind(seq).fetch_optional(ex).await?;
+    row.map(|r| r.try_get("uid")).transpose()
+}
+
 /// The lowest sequence number still kept, `None` when the log is empty.
 pub async fn oldest<'c>(ex: impl Executor<'c, Database = Any>) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query("SELECT MIN(seq) AS seq FROM catalog_changes").fetch_one(ex).await?.try_get("seq")

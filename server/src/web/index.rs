@@ -22,14 +22,25 @@ struct FacetValues {
 
 impl FacetValues {
     fn intern(&mut self, value: &str) -> u32 {
-        let key = value.to_lowercase();
-        let next = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
-        let id = *self.ids.entry(key).or_insert(next);
-        if id == next {
-            self.spellings.push(HashMap::new());
-        }
+        // Most values are lower case already: look them up without a copy.
+        let lowered = value.chars().any(char::is_uppercase).then(|| value.to_lowercase());
+        let key = lowered.as_deref().unwrap_or(value);
+        let id = match self.ids.get(key) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
+                self.ids.insert(key.to_owned(), id);
+                self.spellings.push(HashMap::new());
+                id
+            }
+        };
         if let Some(s) = self.spellings.get_mut(id as usize) {
-            *s.entry(value.to_owned()).or_default() += 1;
+            match s.get_mut(value) {
+                Some(n) => *n += 1,
+                None => {
+                    s.insert(value.to_owned(), 1);
+                }
+            }
         }
         id
     }
@@ -49,7 +60,40 @@ struct Entry {
     /// Lower-cased name, title, description and tags, for the text search.
     haystack: String,
     /// Interned values per facet, in [`FacetKey::ALL`] order.
-    values: [Vec<u32>; 7],
+    values: FacetIds,
+}
+
+/// An entry's interned values of every facet in one allocation (seven
+/// small lists would cost seven, and 168 bytes of list headers).
+#[derive(Debug)]
+struct FacetIds {
+    ids: Box<[u32]>,
+    /// Where each facet's values end in `ids`.
+    ends: [u16; 7],
+}
+
+impl FacetIds {
+    fn new(per_facet: [Vec<u32>; 7]) -> FacetIds {
+        let mut ends = [0u16; 7];
+        let mut ids = Vec::with_capacity(per_facet.iter().map(Vec::len).sum());
+        for (i, values) in per_facet.into_iter().enumerate() {
+            ids.extend(values);
+            ends[i] = u16::try_from(ids.len()).unwrap_or(u16::MAX);
+        }
+        ids.truncate(usize::from(ends[6]));
+        FacetIds { ids: ids.into(), ends }
+    }
+
+    /// The values of facet `i`.
+    fn of(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { usize::from(self.ends[i - 1]) };
+        self.ids.get(start..usize::from(self.ends[i])).unwrap_or(&[])
+    }
+
+    /// The values of every facet, in order.
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        (0..7).map(|i| self.of(i))
+    }
 }
 
 /// Display rank of a kind: Backstage's kinds in the order people look for
@@ -79,19 +123,20 @@ pub struct CatalogIndex {
 
 impl CatalogIndex {
     /// Builds the index over `summaries`.
-    pub fn new(mut summaries: Vec<Arc<EntitySummary>>) -> CatalogIndex {
-        summaries.sort_by_cached_key(|e| {
-            let kind = e.kind.to_lowercase();
-            (kind_rank(&kind), kind, e.namespace.to_lowercase(), e.name.to_lowercase(), e.name.clone())
-        });
-        let mut facets: Vec<FacetValues> = FacetKey::ALL.iter().map(|_| FacetValues::default()).collect();
-        let entries: Vec<Entry> = summaries
-            .into_iter()
-            .map(|summary| {
-                let values = std::array::from_fn(|i| {
-                    let key = FacetKey::ALL[i];
-                    key.values_of(&summary).into_iter().map(|v| facets[i].intern(v)).collect()
-                });
+    pub fn new(summaries: Vec<Arc<EntitySummary>>) -> CatalogIndex {
+        use rayon::prelude::*;
+        // Sort keys and haystacks on every core; facet values are interned in order.
+        let mut keyed: Vec<_> = summaries
+            .into_par_iter()
+            .map(|e| {
+                let kind = e.kind.to_lowercase();
+                ((kind_rank(&kind), kind, e.namespace.to_lowercase(), e.name.to_lowercase(), e.name.clone()), e)
+            })
+            .collect();
+        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let with_haystacks: Vec<(Arc<EntitySummary>, String)> = keyed
+            .into_par_iter()
+            .map(|(_, summary)| {
                 let mut haystack = summary.name.to_lowercase();
                 for part in [summary.title.as_deref(), summary.description.as_deref()].into_iter().flatten() {
                     haystack.push('\n');
@@ -101,19 +146,27 @@ impl CatalogIndex {
                     haystack.push('\n');
                     haystack.push_str(&tag.to_lowercase());
                 }
+                (summary, haystack)
+            })
+            .collect();
+        let mut facets: Vec<FacetValues> = FacetKey::ALL.iter().map(|_| FacetValues::default()).collect();
+        let entries: Vec<Entry> = with_haystacks
+            .into_iter()
+            .map(|(summary, haystack)| {
+                let values = FacetIds::new(std::array::from_fn(|i| {
+                    let key = FacetKey::ALL[i];
+                    key.values_of(&summary).into_iter().map(|v| facets[i].intern(v)).collect()
+                }));
                 Entry { summary, haystack, values }
             })
             .collect();
-        let ranks = {
-            use rayon::prelude::*;
-            SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect()
-        };
-        let by_ref = entries.iter().enumerate().map(|(i, e)| (e.summary.entity_ref(), i)).collect();
+        let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect();
+        let by_ref = entries.par_iter().enumerate().map(|(i, e)| (e.summary.entity_ref(), i)).collect();
         let kind_facet = &facets[0];
         let mut counts: Vec<(usize, String, usize)> = vec![];
         let mut per_kind: HashMap<u32, usize> = HashMap::new();
         for e in &entries {
-            for &id in &e.values[0] {
+            for &id in e.values.of(0) {
                 *per_kind.entry(id).or_default() += 1;
             }
         }
@@ -187,7 +240,7 @@ impl CatalogIndex {
             let mut failures = 0;
             for (i, want) in wanted.iter().enumerate() {
                 if let Some(want) = want
-                    && !entry.values[i].iter().any(|v| want.contains(v))
+                    && !entry.values.of(i).iter().any(|v| want.contains(v))
                 {
                     failures += 1;
                     failing = Some(i);
@@ -206,7 +259,7 @@ impl CatalogIndex {
                     }
                 }
                 (1, Some(i)) => {
-                    for &v in &entry.values[i] {
+                    for &v in entry.values.of(i) {
                         counts[i][v as usize] += 1;
                     }
                 }
@@ -293,9 +346,9 @@ fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
         match key {
             SortKey::Kind => String::new(),
             SortKey::Name => s.display_name().to_lowercase(),
-            SortKey::Type => s.spec_type.clone().unwrap_or_default().to_lowercase(),
-            SortKey::Owner => s.owner.clone().unwrap_or_default().to_lowercase(),
-            SortKey::Lifecycle => s.lifecycle.clone().unwrap_or_default().to_lowercase(),
+            SortKey::Type => s.spec_type.as_deref().unwrap_or_default().to_lowercase(),
+            SortKey::Owner => s.owner.as_deref().unwrap_or_default().to_lowercase(),
+            SortKey::Lifecycle => s.lifecycle.as_deref().unwrap_or_default().to_lowercase(),
         }
     };
     let keys: Vec<String> = entries.iter().map(field).collect();

@@ -9,6 +9,7 @@ mod config;
 mod fake_github;
 mod fake_kube;
 mod fake_kube_protocol;
+mod index_snapshot;
 mod ingest;
 mod kubernetes;
 mod kubernetes_bench;
