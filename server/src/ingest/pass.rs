@@ -56,6 +56,10 @@ pub(super) struct PassWriter<'a> {
     pub scope: Scope<'a>,
     /// References emitted so far in this pass.
     kept: HashSet<String>,
+    /// For a whole-location pass: the location's stored entities by
+    /// reference, read once in the first chunk's transaction (one query
+    /// instead of a lookup per chunk), and settled with the last.
+    stored: Option<HashMap<String, StoredState>>,
     /// Where the chunks' time went, for the debug log.
     pub timing: WriteTiming,
 }
@@ -71,7 +75,7 @@ pub(super) struct WriteTiming {
 
 impl<'a> PassWriter<'a> {
     pub fn new(db: &'a Db, location: &'a LocationRow, orphans: OrphanStrategy, scope: Scope<'a>) -> PassWriter<'a> {
-        PassWriter { db, location, orphans, scope, kept: HashSet::new(), timing: WriteTiming::default() }
+        PassWriter { db, location, orphans, scope, kept: HashSet::new(), stored: None, timing: WriteTiming::default() }
     }
 
     /// Stores one chunk. With `last`, the same transaction also settles the
@@ -94,11 +98,18 @@ impl<'a> PassWriter<'a> {
         let hashed = phase.elapsed();
         let mut tx = self.db.pool.begin().await?;
         changes::lock_writers(&mut tx, self.db.backend).await?;
-        let refs: Vec<String> = keys.iter().map(|(r, _)| r.clone()).collect();
-        let stored: HashMap<String, StoredState> =
+        if matches!(self.scope, Scope::Location) && self.stored.is_none() {
+            let states = entities::states_of_location(&mut *tx, &self.location.id).await?;
+            self.stored = Some(states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect());
+        }
+        let known = self.stored.as_ref();
+        // Entities not stored from this location may be another's (a conflict).
+        let refs: Vec<String> = keys.iter().map(|(r, _)| r).filter(|r| known.is_none_or(|k| !k.contains_key(*r))).cloned().collect();
+        let others: HashMap<String, StoredState> =
             entities::states_of_refs(&mut tx, &refs).await?.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
+        let state_of = |key: &str| others.get(key).or_else(|| known.and_then(|k| k.get(key)));
         if let Scope::Sources(sources) = self.scope
-            && stored.values().any(|s| s.location_id == self.location.id && !sources.contains(&s.source))
+            && others.values().any(|s| s.location_id == self.location.id && !sources.contains(&s.source))
         {
             return Ok(Err(NeedsWholePass::Moved));
         }
@@ -111,7 +122,7 @@ impl<'a> PassWriter<'a> {
                 outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
             }
-            let uid = match stored.get(&key) {
+            let uid = match state_of(&key) {
                 Some(s) if s.location_id != self.location.id => {
                     outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
                     continue;
@@ -178,7 +189,10 @@ impl<'a> PassWriter<'a> {
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<Result<Vec<String>, NeedsWholePass>> {
         let states = match self.scope {
-            Scope::Location => entities::states_of_location(&mut *tx, &self.location.id).await?,
+            Scope::Location => match &self.stored {
+                Some(stored) => stored.values().cloned().collect(),
+                None => entities::states_of_location(&mut *tx, &self.location.id).await?,
+            },
             Scope::Sources(sources) => {
                 let states = entities::states_of_sources(tx, &self.location.id, sources).await?;
                 if states.iter().any(|s| s.entity_ref.starts_with("location:")) {

@@ -178,8 +178,9 @@ pub async fn process_location(
         anyhow::Ok(stored)
     };
     let (read, stored, indexed) = tokio::join!(read_tree(reader, location, rule, sender), writing, indexing);
-    let stored = stored?;
+    // An indexing failure is what stopped the writing, if both failed.
     indexed?;
+    let stored = stored?;
     let mut outcome = read?;
     outcome.emitted = stored.emitted;
     outcome.written = stored.written;
