@@ -1,9 +1,10 @@
 //! The watchers: per cluster and resource type, a kube-runtime watcher
 //! (list, then watch from the list's resourceVersion; relist on 410; backoff
-//! on errors) feeding a reflector store with trimmed objects. Every change is
-//! announced on a broadcast channel with the object's labels, so followers
-//! recompute only what it can affect. An unreachable cluster, a forbidden
-//! resource or a 410 only touch that watcher; the others go on.
+//! on errors) feeding a reflector store with trimmed objects (pods as
+//! [`SlimPod`](super::pod::SlimPod)). Every change is announced on a
+//! broadcast channel with the object's labels, so followers recompute only
+//! what it can affect. An unreachable cluster, a forbidden resource or a 410
+//! only touch that watcher; the others go on.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{broadcast, watch};
 
 use super::cache::{ClusterCache, ResourceState, Writers};
+use super::pod::LAST_APPLIED;
 
 /// One change in a cluster's cache.
 #[derive(Debug, Clone)]
@@ -34,12 +36,13 @@ pub struct Change {
 }
 
 /// Drops what pages never show and that costs the most memory:
-/// managed fields and the last-applied annotation.
+/// managed fields and the last-applied annotation. (Pods need none of this:
+/// [`SlimPod`](super::pod::SlimPod) leaves it out as it is read.)
 fn trim<K: Resource>(object: &mut K) {
     let meta = object.meta_mut();
     meta.managed_fields = None;
     if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        annotations.remove(LAST_APPLIED);
         if annotations.is_empty() {
             meta.annotations = None;
         }
@@ -48,45 +51,10 @@ fn trim<K: Resource>(object: &mut K) {
 }
 
 /// Gives back a list's spare capacity: deserialized lists grow by doubling
-/// from 4 items, so a pod's one container status (752 bytes) holds room for 4.
+/// from 4 items, so one owner reference would hold room for 4.
 fn shrink<T>(list: &mut Option<Vec<T>>) {
     if let Some(list) = list.as_mut() {
         list.shrink_to_fit();
-    }
-}
-
-/// Pods lose, besides, their volumes and their containers' environment and
-/// mounts (large, and not shown), and keep no spare list capacity: a cache
-/// holds many thousands of them.
-pub fn trim_pod(pod: &mut k8s_openapi::api::core::v1::Pod) {
-    trim(pod);
-    if let Some(spec) = pod.spec.as_mut() {
-        spec.volumes = None;
-        spec.tolerations = None;
-        spec.affinity = None;
-        spec.topology_spread_constraints = None;
-        for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
-            c.env = None;
-            c.env_from = None;
-            c.volume_mounts = None;
-            c.args = None;
-            c.command = None;
-            shrink(&mut c.ports);
-        }
-        spec.containers.shrink_to_fit();
-        shrink(&mut spec.init_containers);
-    }
-    if let Some(status) = pod.status.as_mut() {
-        shrink(&mut status.conditions);
-        shrink(&mut status.pod_ips);
-        shrink(&mut status.host_ips);
-        for list in [&mut status.container_statuses, &mut status.init_container_statuses, &mut status.ephemeral_container_statuses] {
-            for c in list.iter_mut().flatten() {
-                c.volume_mounts = None;
-                c.user = None;
-            }
-            shrink(list);
-        }
     }
 }
 
@@ -123,14 +91,15 @@ struct Watching {
 }
 
 /// Watches one resource type of one cluster until `stop`.
-async fn watch_kind<K>(w: Watching, plural: &'static str, writer: Writer<K>, trimmer: fn(&mut K))
+/// `trimmer` drops what the cache need not keep of each object, if anything.
+async fn watch_kind<K>(w: Watching, plural: &'static str, writer: Writer<K>, trimmer: Option<fn(&mut K)>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let Watching { client, cache, label, changes, mut stop } = w;
     let api: Api<K> = Api::all(client);
     let config = watcher::Config::default().labels(&label);
-    let stream = watcher(api.clone(), config).default_backoff().modify(trimmer).reflect(writer);
+    let stream = watcher(api.clone(), config).default_backoff().modify(move |o| trimmer.iter().for_each(|t| t(o))).reflect(writer);
     let mut stream = std::pin::pin!(stream);
     let cluster = cache.target.name.clone();
     let mut probe = tokio::time::interval(PROBE_EVERY);
@@ -187,15 +156,15 @@ pub fn spawn(client: Client, cache: &Arc<ClusterCache>, writers: Writers, label:
             handles.push(tokio::spawn(watch_kind(shared.clone(), $plural, $writer, $trim)));
         }};
     }
-    start!("pods", pods, trim_pod);
-    start!("services", services, trim);
-    start!("deployments", deployments, trim);
-    start!("replicasets", replicasets, trim);
-    start!("statefulsets", statefulsets, trim);
-    start!("daemonsets", daemonsets, trim);
-    start!("horizontalpodautoscalers", hpas, trim);
-    start!("ingresses", ingresses, trim);
-    start!("jobs", jobs, trim);
-    start!("cronjobs", cronjobs, trim);
+    start!("pods", pods, None);
+    start!("services", services, Some(trim as fn(&mut _)));
+    start!("deployments", deployments, Some(trim as fn(&mut _)));
+    start!("replicasets", replicasets, Some(trim as fn(&mut _)));
+    start!("statefulsets", statefulsets, Some(trim as fn(&mut _)));
+    start!("daemonsets", daemonsets, Some(trim as fn(&mut _)));
+    start!("horizontalpodautoscalers", hpas, Some(trim as fn(&mut _)));
+    start!("ingresses", ingresses, Some(trim as fn(&mut _)));
+    start!("jobs", jobs, Some(trim as fn(&mut _)));
+    start!("cronjobs", cronjobs, Some(trim as fn(&mut _)));
     handles
 }
