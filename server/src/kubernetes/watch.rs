@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::PodSpec;
 use kube::api::Api;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::{WatchStreamExt, watcher};
@@ -56,6 +59,59 @@ fn shrink<T>(list: &mut Option<Vec<T>>) {
     if let Some(list) = list.as_mut() {
         list.shrink_to_fit();
     }
+}
+
+/// What a pod template keeps: its containers' names, images, resources and
+/// probes (the health engine compares them with the pods), without volumes,
+/// environment, mounts, commands and scheduling constraints, which pages
+/// never show and which make up most of a workload object.
+pub fn trim_pod_spec(spec: &mut PodSpec) {
+    spec.volumes = None;
+    spec.tolerations = None;
+    spec.affinity = None;
+    spec.topology_spread_constraints = None;
+    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+        c.env = None;
+        c.env_from = None;
+        c.volume_mounts = None;
+        c.args = None;
+        c.command = None;
+        shrink(&mut c.ports);
+    }
+    spec.containers.shrink_to_fit();
+    shrink(&mut spec.init_containers);
+}
+
+/// Trims an object and, when it has one, its pod template's spec.
+fn trim_with_template<K: Resource>(object: &mut K, template: fn(&mut K) -> Option<&mut PodSpec>) {
+    trim(object);
+    if let Some(spec) = template(object) {
+        trim_pod_spec(spec);
+    }
+}
+
+fn trim_deployment(d: &mut Deployment) {
+    trim_with_template(d, |d| d.spec.as_mut()?.template.spec.as_mut());
+}
+
+fn trim_replicaset(rs: &mut ReplicaSet) {
+    trim_with_template(rs, |rs| rs.spec.as_mut()?.template.as_mut()?.spec.as_mut());
+}
+
+fn trim_statefulset(sts: &mut StatefulSet) {
+    trim_with_template(sts, |sts| sts.spec.as_mut()?.template.spec.as_mut());
+}
+
+fn trim_daemonset(ds: &mut DaemonSet) {
+    trim_with_template(ds, |ds| ds.spec.as_mut()?.template.spec.as_mut());
+}
+
+fn trim_job(job: &mut Job) {
+    trim_with_template(job, |job| job.spec.as_mut()?.template.spec.as_mut());
+}
+
+fn trim_cronjob(cj: &mut CronJob) {
+    trim_with_template(cj, |cj| cj.spec.as_mut()?.job_template.spec.as_mut()?.template.spec.as_mut());
 }
 
 /// What a watcher error means for the resource.
@@ -158,13 +214,13 @@ pub fn spawn(client: Client, cache: &Arc<ClusterCache>, writers: Writers, label:
     }
     start!("pods", pods, None);
     start!("services", services, Some(trim as fn(&mut _)));
-    start!("deployments", deployments, Some(trim as fn(&mut _)));
-    start!("replicasets", replicasets, Some(trim as fn(&mut _)));
-    start!("statefulsets", statefulsets, Some(trim as fn(&mut _)));
-    start!("daemonsets", daemonsets, Some(trim as fn(&mut _)));
+    start!("deployments", deployments, Some(trim_deployment as fn(&mut _)));
+    start!("replicasets", replicasets, Some(trim_replicaset as fn(&mut _)));
+    start!("statefulsets", statefulsets, Some(trim_statefulset as fn(&mut _)));
+    start!("daemonsets", daemonsets, Some(trim_daemonset as fn(&mut _)));
     start!("horizontalpodautoscalers", hpas, Some(trim as fn(&mut _)));
     start!("ingresses", ingresses, Some(trim as fn(&mut _)));
-    start!("jobs", jobs, Some(trim as fn(&mut _)));
-    start!("cronjobs", cronjobs, Some(trim as fn(&mut _)));
+    start!("jobs", jobs, Some(trim_job as fn(&mut _)));
+    start!("cronjobs", cronjobs, Some(trim_cronjob as fn(&mut _)));
     handles
 }
