@@ -7,7 +7,7 @@
 use k8s_openapi::api::core::v1::Pod;
 use kube::Resource;
 use portolan::kubernetes::health::{self, Timestamp};
-use portolan::kubernetes::pod::SlimPod;
+use portolan::kubernetes::pod::{SlimPod, Word};
 use serde_json::{Value, json};
 
 use crate::k8s_health::{resolve_now, sample_documents};
@@ -158,4 +158,12 @@ fn slim_pods_are_pods_to_kube_and_never_fail_on_odd_input() {
         let _ = health::pod_status(&pod, now);
         let _ = health::detect_pod_errors(&pod, now);
     }
+    // Well-known condition words point to one static copy; others are kept as written.
+    let pod: SlimPod = serde_json::from_value(json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}, {"type": "example.com/Warm", "status": null}]}})).expect("pod");
+    let status = pod.status.expect("status");
+    let conditions = status.conditions.expect("conditions");
+    assert_eq!((&conditions[0].type_, &conditions[0].status), (&Word::Known("Ready"), &Word::Known("True")));
+    assert_eq!((conditions[1].type_.as_str(), conditions[1].status.as_str()), ("example.com/Warm", ""));
+    assert!(matches!(conditions[1].type_, Word::Other(_)));
+    assert_eq!(status.phase, Some(Word::Known("Running")));
 }

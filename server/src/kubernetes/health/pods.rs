@@ -221,7 +221,9 @@ pub fn pod_status(pod: &SlimPod, now: Timestamp) -> PodStatus {
         Some(c) => c.status == "True",
         None => total > 0 && ready_containers == total,
     };
-    let phase = status.and_then(|s| s.phase.clone());
+    let phase = status
+        .and_then(|s| s.phase.as_ref())
+        .map(|p| p.as_str().to_owned());
     let evicted = phase.as_deref() == Some("Failed")
         && status.and_then(|s| s.reason.as_deref()) == Some("Evicted");
     let terminating = pod.metadata.deletion_timestamp.as_ref().map(|deadline| {

@@ -10,6 +10,7 @@
 mod meta;
 mod spec;
 mod status;
+mod word;
 
 use std::borrow::Cow;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use meta::LAST_APPLIED;
 pub use spec::{Container, Probe, Quantities, Resources, Spec};
 pub use status::{Condition, ContainerState, ContainerStatus, Running, Status, Terminated, Waiting};
+pub use word::Word;
 
 /// A pod as the caches keep it: its metadata (without managed fields and
 /// the last-applied annotation), and the parts of spec and status listed in

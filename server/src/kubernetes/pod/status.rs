@@ -6,13 +6,15 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::{Deserialize, Serialize};
 
+use super::Word;
+
 /// A pod's status, slimmed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<Word>,
     /// `PodScheduled`, `Initialized`, `ContainersReady`, `Ready`, …
     #[serde(default, deserialize_with = "super::some_list", skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
@@ -45,10 +47,10 @@ pub struct Status {
 pub struct Condition {
     /// e.g. `Ready`.
     #[serde(default, rename = "type")]
-    pub type_: String,
+    pub type_: Word,
     /// `True`, `False` or `Unknown`.
     #[serde(default)]
-    pub status: String,
+    pub status: Word,
     /// The machine-readable reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
