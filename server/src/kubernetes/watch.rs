@@ -136,6 +136,13 @@ fn state_of_error(error: &watcher::Error) -> ResourceState {
 /// resourceVersion says nothing until an object changes.
 const PROBE_EVERY: Duration = Duration::from_secs(3);
 
+/// Objects per page of a (re)list. A page is read whole as text before it
+/// is parsed, and what a process once held at the same time it keeps as
+/// resident memory: with kube's default of 500 the pages of two clusters
+/// cost the caches tens of megabytes that they never give back, with 100
+/// only a few, for a handful more requests at start-up.
+const LIST_PAGE: u32 = 100;
+
 /// What every watcher of a cluster shares.
 #[derive(Clone)]
 struct Watching {
@@ -154,7 +161,7 @@ where
 {
     let Watching { client, cache, label, changes, mut stop } = w;
     let api: Api<K> = Api::all(client);
-    let config = watcher::Config::default().labels(&label);
+    let config = watcher::Config::default().labels(&label).page_size(LIST_PAGE);
     let stream = watcher(api.clone(), config).default_backoff().modify(move |o| trimmer.iter().for_each(|t| t(o))).reflect(writer);
     let mut stream = std::pin::pin!(stream);
     let cluster = cache.target.name.clone();
