@@ -119,7 +119,7 @@ fn slim_pods_leave_out_what_costs_memory_and_is_never_shown() {
         "metadata": {
             "name": "web-1", "namespace": "shop", "uid": "u-1", "resourceVersion": "7", "generateName": "web-",
             "labels": {"app": "web"},
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"a\": [1, 2, {\"b\": null}]}"},
+            "annotations": {"team": "shop", "kubectl.kubernetes.io/last-applied-configuration": "{\"a\": [1, 2, {\"b\": null}]}"},
             "managedFields": [{"manager": "kubectl", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
         },
         "spec": {
@@ -131,7 +131,8 @@ fn slim_pods_leave_out_what_costs_memory_and_is_never_shown() {
     });
     let slim: SlimPod = serde_json::from_value(doc).expect("slim");
     let json = serde_json::to_value(&slim).expect("json");
-    assert_eq!(json["metadata"], json!({"name": "web-1", "namespace": "shop", "uid": "u-1", "resourceVersion": "7", "labels": {"app": "web"}}));
+    assert_eq!(json["metadata"], json!({"name": "web-1", "namespace": "shop", "uid": "u-1", "resourceVersion": "7", "labels": {"app": "web"}, "annotations": {"team": "shop"}}));
+    assert_eq!((slim.annotations.get("team"), slim.metadata.annotations.as_ref()), (Some("shop"), None), "annotations are kept beside the ObjectMeta");
     assert_eq!(json["spec"], json!({"containers": [{"name": "web", "image": "web:1", "resources": {"requests": {"cpu": "100m", "memory": "70Mi"}}}]}));
     assert_eq!(json["status"], json!({"phase": "Running", "containerStatuses": [{"name": "web", "image": "web:1", "imageID": "", "ready": true, "restartCount": 0}]}));
     let spec = slim.spec.as_ref().expect("spec");

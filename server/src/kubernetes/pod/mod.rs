@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use meta::LAST_APPLIED;
+pub use meta::{Annotations, LAST_APPLIED};
 pub use spec::{Container, Probe, Quantities, Resources, Spec};
 pub use status::{Condition, ContainerState, ContainerStatus, Running, Status, Terminated, Waiting};
 pub use word::Word;
@@ -27,16 +27,36 @@ pub use word::Word;
 /// the last-applied annotation), and the parts of spec and status listed in
 /// [`Spec`] and [`Status`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Wire")]
 pub struct SlimPod {
-    /// Name, namespace, uid, labels, owners, timestamps.
-    #[serde(default, deserialize_with = "meta::deserialize")]
+    /// Name, namespace, uid, labels, owners, timestamps; its `annotations`
+    /// stay `None`: they are in [`SlimPod::annotations`].
     pub metadata: ObjectMeta,
+    /// `metadata.annotations`, kept apart in less room; written back inside
+    /// `metadata` when the pod is serialized.
+    pub annotations: Annotations,
     /// What was asked for.
-    #[serde(default)]
     pub spec: Option<Spec>,
     /// What the kubelet reports.
-    #[serde(default)]
     pub status: Option<Status>,
+}
+
+/// A pod as read.
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default, deserialize_with = "meta::deserialize")]
+    metadata: (ObjectMeta, Annotations),
+    #[serde(default)]
+    spec: Option<Spec>,
+    #[serde(default)]
+    status: Option<Status>,
+}
+
+impl From<Wire> for SlimPod {
+    fn from(w: Wire) -> Self {
+        let (metadata, annotations) = w.metadata;
+        SlimPod { metadata, annotations, spec: w.spec, status: w.status }
+    }
 }
 
 impl Serialize for SlimPod {
@@ -45,7 +65,7 @@ impl Serialize for SlimPod {
         let mut pod = serializer.serialize_struct("Pod", fields)?;
         pod.serialize_field("apiVersion", "v1")?;
         pod.serialize_field("kind", "Pod")?;
-        pod.serialize_field("metadata", &self.metadata)?;
+        pod.serialize_field("metadata", &meta::Out { meta: &self.metadata, annotations: &self.annotations })?;
         if let Some(spec) = &self.spec {
             pod.serialize_field("spec", spec)?;
         }
