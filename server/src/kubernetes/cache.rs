@@ -10,12 +10,13 @@ use std::time::SystemTime;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::runtime::reflector::{self, Store, store::Writer};
 use serde::Serialize;
 
 use super::cluster::ClusterTarget;
+use super::pod::SlimPod;
 
 /// The resource types watched, by plural, in Backstage's order.
 pub const PLURALS: &[&str] = &[
@@ -71,8 +72,8 @@ pub enum Connection {
 /// The stores of every watched resource type.
 #[derive(Clone)]
 pub struct Stores {
-    /// Pods.
-    pub pods: Store<Pod>,
+    /// Pods, slimmed (see [`SlimPod`]).
+    pub pods: Store<SlimPod>,
     /// Services.
     pub services: Store<Service>,
     /// Deployments.
@@ -95,8 +96,8 @@ pub struct Stores {
 
 /// The writers the watchers fill the [`Stores`] with.
 pub struct Writers {
-    /// Pods.
-    pub pods: Writer<Pod>,
+    /// Pods, slimmed (see [`SlimPod`]).
+    pub pods: Writer<SlimPod>,
     /// Services.
     pub services: Writer<Service>,
     /// Deployments.

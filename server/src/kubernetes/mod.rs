@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod fleet;
 pub mod health;
 pub mod matching;
+pub mod pod;
 pub mod snapshot;
 pub mod view;
 pub mod watch;

@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Pod;
 use kube::{Resource, ResourceExt};
 
 use super::cache::ClusterCache;
 use super::health::{self, Timestamp, WorkloadStatus};
 use super::matching::EntityTarget;
+use super::pod::SlimPod;
 use super::snapshot::matching;
 
 /// The uids of an object's owners.
@@ -31,12 +31,12 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
         return Vec::new();
     }
     let s = &cache.stores;
-    let pods: Vec<Arc<Pod>> = matching(&s.pods, cluster, target);
+    let pods: Vec<Arc<SlimPod>> = matching(&s.pods, cluster, target);
     let replicasets = matching(&s.replicasets, cluster, target);
     let jobs = matching(&s.jobs, cluster, target);
     let mut out = Vec::new();
     let mut claimed: HashMap<String, ()> = HashMap::new();
-    let mut claim = |pods: &[&Pod]| {
+    let mut claim = |pods: &[&SlimPod]| {
         for p in pods {
             claimed.insert(p.uid().unwrap_or_default(), ());
         }
@@ -86,7 +86,7 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
     for hpa in matching(&s.hpas, cluster, target) {
         out.push(health::hpa_status(&hpa, now));
     }
-    let loose: Vec<&Pod> = pods.iter().filter(|p| !claimed.contains_key(&p.uid().unwrap_or_default())).map(|p| p.as_ref()).collect();
+    let loose: Vec<&SlimPod> = pods.iter().filter(|p| !claimed.contains_key(&p.uid().unwrap_or_default())).map(|p| p.as_ref()).collect();
     if !loose.is_empty() {
         out.push(loose_pods(&loose, now));
     }
@@ -94,7 +94,7 @@ pub fn entity_workloads(cache: &ClusterCache, target: &EntityTarget, now: Timest
 }
 
 /// Pods that no matched workload owns, as one group.
-fn loose_pods(pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
+fn loose_pods(pods: &[&SlimPod], now: Timestamp) -> WorkloadStatus {
     let statuses: Vec<_> = pods.iter().map(|p| health::pod_status(p, now)).collect();
     let errors = pods.iter().flat_map(|p| health::detect_pod_errors(p, now)).collect();
     let worst = statuses.iter().map(|p| p.health).max().unwrap_or(health::Health::Unknown);

@@ -1,14 +1,15 @@
 //! The health engine (`portolan::kubernetes::health`) over the 41 real
 //! Kubernetes objects files in `shared/fixtures/k8s-samples` (Argo CD's,
 //! Flanksource's, k9s's and Popeye's test fixtures, see SOURCES.md there).
+//! Pods are read as the watch caches keep them, [`SlimPod`]s.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::{v1 as hpa_v1, v2 as hpa_v2};
-use k8s_openapi::api::core::v1::Pod;
 use portolan::kubernetes::health::{self, Health, Timestamp};
+use portolan::kubernetes::pod::SlimPod;
 use serde_json::Value;
 
 /// A fixed "now", one year after the newest timestamp in the samples
@@ -27,7 +28,7 @@ fn samples_dir() -> PathBuf {
 /// One object of a sample file, typed.
 #[derive(Debug, Clone)]
 enum Obj {
-    Pod(Box<Pod>),
+    Pod(Box<SlimPod>),
     Deployment(Box<Deployment>),
     ReplicaSet(Box<ReplicaSet>),
     Hpa(Box<hpa_v2::HorizontalPodAutoscaler>),
@@ -61,7 +62,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// is-healthy's fixtures write some timestamps as `@now`, `@now-5m`,
 /// `@now-2h`, `@now-5d` (its test harness substitutes them); they are
 /// resolved against [`NOW`] the same way.
-fn resolve_now(value: &mut Value) {
+pub(crate) fn resolve_now(value: &mut Value) {
     match value {
         Value::String(s) if s.starts_with("@now") => {
             let offset = s.trim_start_matches("@now").trim_start_matches('-');
@@ -137,6 +138,14 @@ fn typed(file: &str, mut v: Value) -> Sample {
 /// Kubernetes' own YAML-to-JSON reading, the last one wins), JSON files, and
 /// the items of `List` / `PodList` wrappers.
 fn samples() -> Vec<Sample> {
+    sample_documents()
+        .into_iter()
+        .map(|(file, doc)| typed(&file, doc))
+        .collect()
+}
+
+/// Every object of every sample file as JSON, with the file it is in.
+pub(crate) fn sample_documents() -> Vec<(String, Value)> {
     let root = samples_dir();
     let mut paths = Vec::new();
     files(&root, &mut paths);
@@ -165,10 +174,10 @@ fn samples() -> Vec<Sample> {
         for doc in docs {
             if doc["kind"].as_str().is_some_and(|k| k.ends_with("List")) {
                 for item in doc["items"].as_array().into_iter().flatten() {
-                    out.push(typed(&file, item.clone()));
+                    out.push((file.clone(), item.clone()));
                 }
             } else {
-                out.push(typed(&file, doc));
+                out.push((file.clone(), doc));
             }
         }
     }
@@ -204,7 +213,7 @@ fn find<'a>(all: &'a [Sample], file_end: &str, name: &str) -> &'a Sample {
         .unwrap_or_else(|| panic!("no sample {file_end} {name}"))
 }
 
-fn pod(s: &Sample) -> &Pod {
+fn pod(s: &Sample) -> &SlimPod {
     match &s.obj {
         Obj::Pod(p) => p,
         other => panic!("{} is not a pod: {other:?}", s.file),
@@ -1171,10 +1180,10 @@ fn missing_status_and_metadata_never_panic() {
             let _ = health::pod_status(&bare, now());
         }
     }
-    let errors = health::detect_pod_errors(&Pod::default(), now());
+    let errors = health::detect_pod_errors(&SlimPod::default(), now());
     assert!(errors.is_empty());
     assert_eq!(
-        health::pod_status(&Pod::default(), now()).health,
+        health::pod_status(&SlimPod::default(), now()).health,
         Health::Unknown
     );
     assert_eq!(

@@ -14,6 +14,7 @@ mod ingest;
 mod kubernetes;
 mod kubernetes_bench;
 mod k8s_health;
+mod k8s_slim;
 mod ops;
 mod realworld;
 mod scaffold_pages;

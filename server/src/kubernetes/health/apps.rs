@@ -2,8 +2,9 @@
 //! DaemonSets from their status counts and conditions.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
+
+use crate::kubernetes::pod::SlimPod;
 
 use super::errors::detect_deployment_errors;
 use super::util::{annotation, conds, find, human, owned_by, seconds_since};
@@ -19,7 +20,7 @@ use super::{Health, REPLICASET_DEADLINE_SECONDS};
 pub fn deployment_status(
     d: &Deployment,
     replicasets: &[&ReplicaSet],
-    pods: &[&Pod],
+    pods: &[&SlimPod],
     now: Timestamp,
 ) -> WorkloadStatus {
     let mut w = WorkloadStatus::new("Deployment", "apps/v1", &d.metadata);
@@ -104,7 +105,7 @@ pub fn deployment_status(
 /// A ReplicaSet's health, for ReplicaSets without a Deployment (or shown on
 /// their own). It has no progress deadline, so missing replicas count as a
 /// failure once it is older than [`REPLICASET_DEADLINE_SECONDS`].
-pub fn replicaset_status(rs: &ReplicaSet, pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
+pub fn replicaset_status(rs: &ReplicaSet, pods: &[&SlimPod], now: Timestamp) -> WorkloadStatus {
     let mut w = WorkloadStatus::new("ReplicaSet", "apps/v1", &rs.metadata);
     let status = rs.status.as_ref();
     let conditions = conds!(status.and_then(|s| s.conditions.as_ref()));
@@ -180,7 +181,7 @@ pub fn replicaset_status(rs: &ReplicaSet, pods: &[&Pod], now: Timestamp) -> Work
 /// A StatefulSet's rollout and health: ordered replacement of pods towards
 /// `updateRevision` (respecting a rolling-update partition; `OnDelete`
 /// never rolls by itself), readiness of every replica.
-pub fn statefulset_status(sts: &StatefulSet, pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
+pub fn statefulset_status(sts: &StatefulSet, pods: &[&SlimPod], now: Timestamp) -> WorkloadStatus {
     let mut w = WorkloadStatus::new("StatefulSet", "apps/v1", &sts.metadata);
     let spec = sts.spec.as_ref();
     let status = sts.status.as_ref();
@@ -230,7 +231,7 @@ pub fn statefulset_status(sts: &StatefulSet, pods: &[&Pod], now: Timestamp) -> W
     let verdict = verdict(&r, "StatefulSet");
     w.rollout = Some(r);
     let template = spec.and_then(|s| s.template.spec.as_ref());
-    let current: Vec<&Pod> = pods
+    let current: Vec<&SlimPod> = pods
         .iter()
         .copied()
         .filter(|p| {
@@ -252,7 +253,7 @@ pub fn statefulset_status(sts: &StatefulSet, pods: &[&Pod], now: Timestamp) -> W
 
 /// A DaemonSet's rollout and health: one pod per eligible node, all on the
 /// current template and available.
-pub fn daemonset_status(ds: &DaemonSet, pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
+pub fn daemonset_status(ds: &DaemonSet, pods: &[&SlimPod], now: Timestamp) -> WorkloadStatus {
     let mut w = WorkloadStatus::new("DaemonSet", "apps/v1", &ds.metadata);
     let status = ds.status.as_ref();
     let conditions = conds!(status.and_then(|s| s.conditions.as_ref()));

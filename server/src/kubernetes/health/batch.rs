@@ -2,11 +2,11 @@
 //! CronJob is as healthy as its latest run.
 
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use crate::kubernetes::pod::SlimPod;
 use super::Health;
 use super::util::{conds, find, human, owned_by, plural, seconds_since};
 use super::workloads::{WorkloadStatus, finish};
@@ -42,7 +42,7 @@ pub struct JobSummary {
 /// A Job's health: `Failed` condition → Failed, `Complete` → Healthy,
 /// running pods → Progressing (Degraded once pods have failed and it
 /// retries), suspended → Healthy. `pods` are its pods.
-pub fn job_status(job: &Job, pods: &[&Pod], now: Timestamp) -> WorkloadStatus {
+pub fn job_status(job: &Job, pods: &[&SlimPod], now: Timestamp) -> WorkloadStatus {
     let mut w = WorkloadStatus::new("Job", "batch/v1", &job.metadata);
     let spec = job.spec.as_ref();
     let status = job.status.as_ref();

@@ -6,11 +6,11 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use crate::kubernetes::pod::{Container, ContainerStatus, SlimPod};
 use super::util::plus_seconds;
 
 /// One problem found on a Kubernetes object, shaped exactly like Backstage's
@@ -117,7 +117,7 @@ fn fix(error_type: &str, cause: String, actions: &[&str], target: FixTarget) -> 
 /// Pairs each container status with the container spec of the same name, as
 /// Backstage's `podToContainerSpecsAndStatuses` does (statuses without a spec
 /// are skipped rather than crashing).
-fn specs_and_statuses(pod: &Pod) -> Vec<(&Container, &ContainerStatus)> {
+fn specs_and_statuses(pod: &SlimPod) -> Vec<(&Container, &ContainerStatus)> {
     let specs = pod
         .spec
         .as_ref()
@@ -129,7 +129,7 @@ fn specs_and_statuses(pod: &Pod) -> Vec<(&Container, &ContainerStatus)> {
         .collect()
 }
 
-fn statuses(pod: &Pod) -> &[ContainerStatus] {
+fn statuses(pod: &SlimPod) -> &[ContainerStatus] {
     pod.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_deref())
@@ -161,7 +161,7 @@ pub(crate) fn readiness_probe_overdue(c: &Container, cs: &ContainerStatus, now: 
     plus_seconds(started, budget) < now
 }
 
-fn readiness_fix(pod: &Pod) -> ProposedFix {
+fn readiness_fix(pod: &SlimPod) -> ProposedFix {
     // Backstage names the first unready container, not necessarily the one
     // the error is about; `undefined` when there is none.
     let first_unready = statuses(pod)
@@ -181,7 +181,7 @@ fn readiness_fix(pod: &Pod) -> ProposedFix {
     )
 }
 
-fn restarting_fix(pod: &Pod) -> Option<ProposedFix> {
+fn restarting_fix(pod: &SlimPod) -> Option<ProposedFix> {
     let cs = statuses(pod).iter().find(|cs| {
         cs.last_state
             .as_ref()
@@ -219,7 +219,7 @@ fn restarting_fix(pod: &Pod) -> Option<ProposedFix> {
     }
 }
 
-fn waiting_fix(pod: &Pod) -> Option<ProposedFix> {
+fn waiting_fix(pod: &SlimPod) -> Option<ProposedFix> {
     // As in Backstage: the reason comes from the first waiting state that has
     // one, the container name from the first status that is waiting at all.
     let waiting_cs = statuses(pod)
@@ -283,7 +283,7 @@ fn waiting_fix(pod: &Pod) -> Option<ProposedFix> {
 /// per overdue container, `container-waiting` per waiting state with a
 /// message, `containers-restarting` per container with restarts. Init
 /// containers are not inspected (Backstage does not either).
-pub fn detect_pod_errors(pod: &Pod, now: Timestamp) -> Vec<DetectedError> {
+pub fn detect_pod_errors(pod: &SlimPod, now: Timestamp) -> Vec<DetectedError> {
     let source_ref = source(&pod.metadata, "unknown pod", "Pod", "v1");
     let error = |error_type: &str,
                  message: String,

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 use serde::Serialize;
+
+use crate::kubernetes::pod::SlimPod;
 
 /// One container image of a pod template, split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -106,7 +108,7 @@ pub(crate) fn template_images(spec: Option<&PodSpec>) -> Vec<ImageRef> {
 
 /// The distinct (container, image, imageID) triples the pods' regular
 /// containers report, with a pod count each, in container-name order.
-pub(crate) fn running_images(pods: &[&Pod]) -> Vec<RunningImage> {
+pub(crate) fn running_images(pods: &[&SlimPod]) -> Vec<RunningImage> {
     let mut seen: BTreeMap<(String, String, String), u32> = BTreeMap::new();
     for pod in pods {
         let statuses = pod

@@ -1,7 +1,8 @@
 //! Health, rollout state and Backstage's error detection over Kubernetes objects.
 //!
-//! Pure functions over typed `k8s-openapi` objects: no I/O, no clock (`now` is
-//! passed in), no panics on objects with missing fields or status. A watcher
+//! Pure functions over typed objects — k8s-openapi's for workloads, the
+//! caches' own [`SlimPod`](crate::kubernetes::pod::SlimPod) for pods: no I/O,
+//! no clock (`now` is passed in), no panics on objects with missing fields or status. A watcher
 //! cache calls them on every change of an object and serves the results:
 //!
 //! - [`pod_status`] and [`detect_pod_errors`] for one pod;

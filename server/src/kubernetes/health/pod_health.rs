@@ -2,9 +2,9 @@
 //! containers, crash loops, image and config errors, error exits), then
 //! readiness, recent restarts and how long start-up has been going on.
 
-use k8s_openapi::api::core::v1::{self as core, Pod};
 use k8s_openapi::jiff::Timestamp;
 
+use crate::kubernetes::pod::{Probe, SlimPod};
 use super::pods::{
     ContainerState, ContainerSummary, PodStatus, Termination, waiting_reason, waiting_text,
 };
@@ -41,7 +41,7 @@ fn recent_crash(p: &PodStatus, now: Timestamp) -> Option<(&ContainerSummary, &Te
 }
 
 pub(crate) fn judge(
-    pod: &Pod,
+    pod: &SlimPod,
     p: &PodStatus,
     conditions: &[Cond<'_>],
     now: Timestamp,
@@ -181,7 +181,7 @@ pub(crate) fn judge(
     .max_by_key(|t| t.0);
     // Kubernetes' own defaults (period 10s, failure threshold 3) for the
     // budget of readiness and startup probes.
-    let budget = |probe: Option<&core::Probe>| {
+    let budget = |probe: Option<&Probe>| {
         probe.map_or(0, |p| {
             i64::from(p.initial_delay_seconds.unwrap_or(0))
                 + i64::from(p.period_seconds.unwrap_or(10))

@@ -2,11 +2,11 @@
 //! last termination, waiting reason, evicted, terminating, init containers)
 //! and its [`Health`] with a one-line reason.
 
-use k8s_openapi::api::core::v1::{self as core, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use crate::kubernetes::pod::{ContainerStatus, SlimPod, Terminated};
 use super::util::{conds, find, name, namespace, seconds_since};
 use super::{Health, TERMINATING_STUCK_SECONDS};
 
@@ -131,7 +131,7 @@ pub struct Termination {
 }
 
 impl Termination {
-    fn from(t: &core::ContainerStateTerminated) -> Self {
+    fn from(t: &Terminated) -> Self {
         let reason = t.reason.clone().filter(|r| !r.is_empty());
         let summary = format!(
             "{} (exit code {})",
@@ -165,7 +165,7 @@ fn summarize(cs: &ContainerStatus) -> ContainerSummary {
             reason: w.reason.clone(),
             message: w.message.clone(),
         }
-    } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+    } else if let Some(t) = state.and_then(|s| s.terminated.as_deref()) {
         ContainerState::Terminated(Termination::from(t))
     } else {
         ContainerState::Unknown
@@ -180,7 +180,7 @@ fn summarize(cs: &ContainerStatus) -> ContainerSummary {
         last_termination: cs
             .last_state
             .as_ref()
-            .and_then(|s| s.terminated.as_ref())
+            .and_then(|s| s.terminated.as_deref())
             .map(Termination::from),
     }
 }
@@ -206,7 +206,7 @@ pub(crate) fn waiting_text(c: &ContainerSummary) -> Option<String> {
 
 /// Summarizes one pod and judges its health at `now`. Cheap enough to run on
 /// every watch event; never panics, whatever is missing.
-pub fn pod_status(pod: &Pod, now: Timestamp) -> PodStatus {
+pub fn pod_status(pod: &SlimPod, now: Timestamp) -> PodStatus {
     let status = pod.status.as_ref();
     let list = |l: Option<&Vec<ContainerStatus>>| {
         l.into_iter().flatten().map(summarize).collect::<Vec<_>>()
@@ -221,7 +221,9 @@ pub fn pod_status(pod: &Pod, now: Timestamp) -> PodStatus {
         Some(c) => c.status == "True",
         None => total > 0 && ready_containers == total,
     };
-    let phase = status.and_then(|s| s.phase.clone());
+    let phase = status
+        .and_then(|s| s.phase.as_ref())
+        .map(|p| p.as_str().to_owned());
     let evicted = phase.as_deref() == Some("Failed")
         && status.and_then(|s| s.reason.as_deref()) == Some("Evicted");
     let terminating = pod.metadata.deletion_timestamp.as_ref().map(|deadline| {

@@ -3,11 +3,12 @@
 //! stalled / paused, replica failures), the images asked for and running,
 //! since when, and the pods folded into the verdict.
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use crate::kubernetes::pod::SlimPod;
 use super::Health;
 use super::batch::JobSummary;
 use super::errors::{DetectedError, detect_pod_errors};
@@ -188,7 +189,7 @@ pub(crate) fn observed(meta: &ObjectMeta, observed_generation: Option<i64>) -> b
 
 /// Earliest start of a pod whose regular containers all run the template's
 /// images: when the current version began running.
-pub(crate) fn since_from_pods(spec: Option<&PodSpec>, pods: &[&Pod]) -> Option<Time> {
+pub(crate) fn since_from_pods(spec: Option<&PodSpec>, pods: &[&SlimPod]) -> Option<Time> {
     let wanted = template_images(spec);
     pods.iter()
         .filter(|pod| {
@@ -213,7 +214,7 @@ pub(crate) fn finish(
     mut w: WorkloadStatus,
     verdict: (Health, String),
     spec: Option<&PodSpec>,
-    pods: &[&Pod],
+    pods: &[&SlimPod],
     now: Timestamp,
 ) -> WorkloadStatus {
     w.template_images = template_images(spec);

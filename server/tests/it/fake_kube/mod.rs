@@ -76,19 +76,20 @@ pub struct Request {
 }
 
 /// A pending `continue` token: where the next page starts in the snapshot of
-/// a list (its items as JSON text), as of its resourceVersion. The pages of
-/// one list share the snapshot.
+/// a list (its items, shared with the store), as of its resourceVersion. The
+/// pages of one list share the snapshot.
 pub(crate) struct Continue {
     pub rv: u64,
-    pub snapshot: Arc<Vec<String>>,
+    pub snapshot: Arc<Vec<Arc<Value>>>,
     pub offset: usize,
 }
 
 /// Everything behind the lock.
 pub(crate) struct Inner {
     pub rv: u64,
-    /// `(resource, namespace, name)` → object; ordered like etcd keys.
-    pub objects: BTreeMap<(usize, String, String), Value>,
+    /// `(resource, namespace, name)` → object; ordered like etcd keys. Shared,
+    /// so a list's snapshot costs a pointer per item, not a copy.
+    pub objects: BTreeMap<(usize, String, String), Arc<Value>>,
     pub history: Vec<Arc<Change>>,
     /// Watches from a resourceVersion below this get 410 Expired.
     pub compacted: u64,
@@ -177,7 +178,7 @@ impl FakeKube {
         inner.rv += 1;
         let rv = inner.rv;
         let key = (resource, namespace.clone(), name);
-        let previous = inner.objects.get(&key).cloned();
+        let previous = inner.objects.get(&key).map(|o| Value::clone(o));
         let meta = object["metadata"].as_object_mut().expect("metadata is an object");
         meta.insert("namespace".into(), json!(namespace));
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
@@ -201,7 +202,7 @@ impl FakeKube {
         };
         object["metadata"]["generation"] = json!(generation);
         let kind = if previous.is_some() { EventType::Modified } else { EventType::Added };
-        inner.objects.insert(key, object.clone());
+        inner.objects.insert(key, Arc::new(object.clone()));
         self.record_change(&mut inner, Change { rv, resource, kind, object: object.clone(), previous });
         object
     }
@@ -211,7 +212,7 @@ impl FakeKube {
     pub fn delete(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
         let resource = resources::by_name(resource).unwrap_or_else(|| panic!("fake kube does not serve {resource}"));
         let mut inner = self.lock();
-        let previous = inner.objects.remove(&(resource, namespace.to_owned(), name.to_owned()))?;
+        let previous = Arc::unwrap_or_clone(inner.objects.remove(&(resource, namespace.to_owned(), name.to_owned()))?);
         inner.rv += 1;
         let rv = inner.rv;
         let mut object = previous.clone();
@@ -231,7 +232,7 @@ impl FakeKube {
     /// The stored object, if any.
     pub fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
         let resource = resources::by_name(resource)?;
-        self.lock().objects.get(&(resource, namespace.to_owned(), name.to_owned())).cloned()
+        self.lock().objects.get(&(resource, namespace.to_owned(), name.to_owned())).map(|o| Value::clone(o))
     }
 
     /// Applies every object of the sample files under `path` (a file or a folder,

@@ -98,7 +98,7 @@ pub fn watch(kube: Arc<FakeKube>, resource: usize, namespace: Option<String>, qu
         _ => {
             let range = (resource, String::new(), String::new())..(resource + 1, String::new(), String::new());
             let objects = inner.objects.range(range).map(|(_, o)| o).filter(|o| filter.selects(o));
-            initial.extend(objects.map(|o| line(&json!({"type": "ADDED", "object": o}))));
+            initial.extend(objects.map(|o| line(&json!({"type": "ADDED", "object": o.as_ref()}))));
             if send_initial && bookmarks {
                 initial.push(bookmark(resource, inner.rv, true));
             }
