@@ -13,6 +13,8 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::pairs::SortedPairs;
+
 /// The annotation `kubectl apply` writes: a copy of the whole object as JSON.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -38,24 +40,19 @@ struct Wire {
 /// A pod's annotations, sorted by key, without `last-applied-configuration`
 /// (which is skipped without being copied); the same JSON map as
 /// k8s-openapi's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Annotations(Vec<(String, String)>);
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Annotations(SortedPairs<String>);
 
 impl Annotations {
     /// One annotation's value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0.get(key).map(String::as_str)
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl Serialize for Annotations {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -68,19 +65,15 @@ impl<'de> Deserialize<'de> for Annotations {
                 f.write_str("a map of annotations")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Annotations, A::Error> {
-                let mut out: Vec<(String, String)> = Vec::new();
+                let mut read = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     if key == LAST_APPLIED {
                         map.next_value::<IgnoredAny>()?;
                     } else {
-                        let value = map.next_value::<Option<String>>()?.unwrap_or_default();
-                        out.retain(|(k, _)| *k != key);
-                        out.push((key, value));
+                        read.push((key, map.next_value::<Option<String>>()?.unwrap_or_default()));
                     }
                 }
-                out.sort_by(|a, b| a.0.cmp(&b.0));
-                out.shrink_to_fit();
-                Ok(Annotations(out))
+                Ok(Annotations(SortedPairs::from_read(read)))
             }
             fn visit_unit<E: serde::de::Error>(self) -> Result<Annotations, E> {
                 Ok(Annotations::default())

@@ -8,6 +8,7 @@
 //! by serde as it is read, never built.
 
 mod meta;
+mod pairs;
 mod spec;
 mod status;
 mod word;

@@ -8,8 +8,9 @@ use std::fmt;
 use k8s_openapi::api::core::v1::{ExecAction, GRPCAction, HTTPGetAction, TCPSocketAction};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::de::{MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::pairs::SortedPairs;
 
 /// A pod's spec, slimmed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,28 +101,8 @@ pub struct Resources {
     pub requests: Option<Quantities>,
 }
 
-/// Resource name → quantity (`cpu: 100m`), sorted by name: the same JSON
-/// map as k8s-openapi's `BTreeMap`, in a list of exactly its length rather
-/// than a tree node with room for eleven.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Quantities(Vec<(String, Quantity)>);
-
-impl Quantities {
-    /// The quantity of one resource, e.g. `memory`.
-    pub fn get(&self, name: &str) -> Option<&Quantity> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, q)| q)
-    }
-}
-
-impl Serialize for Quantities {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, quantity) in &self.0 {
-            map.serialize_entry(name, quantity)?;
-        }
-        map.end()
-    }
-}
+/// Resource name → quantity (`cpu: 100m`), sorted by name.
+pub type Quantities = SortedPairs<Quantity>;
 
 impl<'de> Deserialize<'de> for Quantities {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -132,14 +113,11 @@ impl<'de> Deserialize<'de> for Quantities {
                 f.write_str("a map of resource quantities")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Quantities, A::Error> {
-                let mut out: Vec<(String, Quantity)> = Vec::new();
-                while let Some((name, quantity)) = map.next_entry::<String, Quantity>()? {
-                    out.retain(|(n, _)| *n != name);
-                    out.push((name, quantity));
+                let mut read = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Quantity>()? {
+                    read.push(entry);
                 }
-                out.sort_by(|a, b| a.0.cmp(&b.0));
-                out.shrink_to_fit();
-                Ok(Quantities(out))
+                Ok(SortedPairs::from_read(read))
             }
         }
         deserializer.deserialize_map(Entries)
