@@ -190,7 +190,8 @@ impl<'a> PassWriter<'a> {
     ) -> anyhow::Result<Result<Vec<String>, NeedsWholePass>> {
         let states = match self.scope {
             Scope::Location => match &self.stored {
-                Some(stored) => stored.values().cloned().collect(),
+                // Only those not emitted again are settled: most are.
+                Some(stored) => stored.values().filter(|s| !self.kept.contains(&s.entity_ref)).cloned().collect(),
                 None => entities::states_of_location(&mut *tx, &self.location.id).await?,
             },
             Scope::Sources(sources) => {
@@ -257,19 +258,9 @@ fn prepare_all(to_write: Vec<(String, Emitted, String)>, location_id: &str) -> a
 }
 
 /// The content hash that tells an unchanged entity, streamed into SHA-256
-/// without building the JSON text.
+/// (an `io::Write`) without building the JSON text.
 pub(super) fn hash_of(entity: &Entity) -> String {
-    struct Hasher(Sha256);
-    impl std::io::Write for Hasher {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hasher = Hasher(Sha256::new());
+    let mut hasher = Sha256::new();
     let _ = serde_json::to_writer(&mut hasher, entity);
-    hex::encode(hasher.0.finalize())
+    hex::encode(hasher.finalize())
 }
