@@ -756,17 +756,9 @@ async fn fetch_text(reader: &dyn Reader, url: String) -> Resolution {
 /// against the file's folder or URL, URLs fetched through `reader` (by this
 /// task, while the parse waits).
 pub async fn parse_read_file(reader: &dyn Reader, location: &LocationRef, text: String) -> Result<FileReport, tokio::task::JoinError> {
-    let (requests, mut incoming) = mpsc::channel::<(String, oneshot::Sender<Resolution>)>(1);
-    let resolver = UrlResolver { base: Base::of(location), fetch: Fetch::Relay(requests) };
-    let mut parse = tokio::task::spawn_blocking(move || parse_catalog_file(&text, &resolver));
-    loop {
-        tokio::select! {
-            report = &mut parse => return report,
-            Some((url, reply)) = incoming.recv() => {
-                let _ = reply.send(fetch_text(reader, url).await);
-            }
-        }
-    }
+    let file = ReadFile { location: location.clone(), text, stamp: None };
+    let parsed = parse_read_files(reader, vec![file]).await?;
+    Ok(parsed.into_iter().next().map(|(_, _, report)| report).unwrap_or_default())
 }
 
 /// A file parsed by [`parse_read_files`]: where it was read, its stamp, its report.
