@@ -96,8 +96,7 @@ impl<'a> PassWriter<'a> {
         })
         .await?;
         let hashed = phase.elapsed();
-        let mut tx = self.db.pool.begin().await?;
-        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let mut tx = changes::begin_write(&self.db).await?;
         if matches!(self.scope, Scope::Location) && self.stored.is_none() {
             let states = entities::states_of_location(&mut *tx, &self.location.id).await?;
             self.stored = Some(states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect());

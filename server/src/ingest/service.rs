@@ -217,8 +217,7 @@ impl Catalog {
     /// Deletes a location with every entity its tree emitted.
     pub async fn remove_location(&self, location_id: &str) -> anyhow::Result<()> {
         let _guard = self.processing.lock().await;
-        let mut tx = self.db.pool.begin().await?;
-        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let mut tx = changes::begin_write(&self.db).await?;
         let uids: Vec<String> =
             crate::store::entities::states_of_location(&mut *tx, location_id).await?.into_iter().map(|s| s.uid).collect();
         crate::store::entities::delete_many(&mut tx, &uids).await?;
@@ -235,8 +234,7 @@ impl Catalog {
 
     /// Deletes one entity (`DELETE /entities/by-uid`); `false` when there was none.
     pub async fn delete_entity(&self, uid: &str) -> anyhow::Result<bool> {
-        let mut tx = self.db.pool.begin().await?;
-        changes::lock_writers(&mut tx, self.db.backend).await?;
+        let mut tx = changes::begin_write(&self.db).await?;
         let existed = crate::store::entities::delete(&mut tx, uid).await?;
         let range = changes::record(&mut tx, &[uid.to_owned()]).await?;
         tx.commit().await?;

@@ -3,7 +3,7 @@
 //!
 //! Rows must appear in commit order, or a reader could pass over a row that
 //! commits later with a smaller number. Writers therefore hold a lock from
-//! [`lock_writers`] until they commit: SQLite's own write lock, and a
+//! [`begin_write`] until they commit: SQLite's own write lock, and a
 //! transaction-scoped advisory lock on PostgreSQL.
 
 use sqlx::{Any, Executor, Row};
@@ -17,14 +17,23 @@ const WRITER_LOCK: i64 = 0x5052_544C;
 /// fell further behind reloads its index from the entities instead.
 pub const KEEP_ROWS: i64 = 500_000;
 
-/// Takes the catalog writers' lock for the rest of the transaction. On
-/// SQLite, whose single writer lock comes with the first write, it writes
-/// nothing and the first write takes the lock.
-pub async fn lock_writers(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
-    if backend == Backend::Postgres {
-        sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).execute(&mut *conn).await?;
+/// Begins a transaction that holds the catalog writers' lock until it ends.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken (waiting out
+/// the busy timeout) before the first read. A deferred transaction that
+/// reads first and writes later fails at once with "database is locked"
+/// when any other connection wrote in between (its snapshot is stale), and
+/// the busy timeout does not help. On PostgreSQL it is a transaction-scoped
+/// advisory lock.
+pub async fn begin_write(db: &super::Db) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+    match db.backend {
+        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = db.pool.begin().await?;
+            sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).execute(&mut *tx).await?;
+            Ok(tx)
+        }
     }
-    Ok(())
 }
 
 /// Appends a row per uid (call after the entity writes, holding the

@@ -316,3 +316,26 @@ async fn a_catalog_stored_before_the_index_migration_is_kept_and_rewritten() {
         }
     }
 }
+
+/// A catalog write that reads before it writes must not fail when another
+/// connection writes in between. On SQLite a deferred transaction would get
+/// "database is locked" at once there (its snapshot is stale, and the busy
+/// timeout does not apply): a registration failed that way while the
+/// scaffolder's task runner wrote the task's log.
+#[tokio::test]
+async fn a_catalog_write_waits_for_other_writers_instead_of_failing() {
+    use portolan::store::changes;
+    for t in TestDb::all().await {
+        let mut tx = changes::begin_write(&t.db).await.expect("begin");
+        let before = changes::latest(&mut *tx).await.expect("read in the transaction");
+        let pool = t.db.pool.clone();
+        let other = tokio::spawn(async move {
+            locations::insert(&pool, "url", "https://example.com/other/catalog-info.yaml", ORIGIN_CONFIG).await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let range = changes::record(&mut tx, &["uid-1".to_owned()]).await.expect("write after the other connection's write");
+        tx.commit().await.expect("commit");
+        other.await.expect("join").expect("the other connection's write");
+        assert_eq!(range, Some((before + 1, before + 1)), "{:?}", t.db.backend);
+    }
+}
