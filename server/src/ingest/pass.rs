@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use portolan_catalog::Entity;
 use sha2::{Digest, Sha256};
 
+use super::known::{Known, KnownBuilder};
 use super::process::{Emitted, OrphanStrategy, ProcessOutcome};
 use crate::search::LocalChanges;
 use crate::store::entities::{self, EntityWrite, StoredState};
@@ -54,12 +55,13 @@ pub(super) struct PassWriter<'a> {
     pub location: &'a LocationRow,
     pub orphans: OrphanStrategy,
     pub scope: Scope<'a>,
-    /// References emitted so far in this pass.
+    /// References emitted so far in this pass that `stored` does not have
+    /// (those it has are marked there).
     kept: HashSet<String>,
     /// For a whole-location pass: the location's stored entities by
     /// reference, read once in the first chunk's transaction (one query
     /// instead of a lookup per chunk), and settled with the last.
-    stored: Option<HashMap<String, StoredState>>,
+    stored: Option<HashMap<Box<str>, Known>>,
     /// Where the chunks' time went, for the debug log.
     pub timing: WriteTiming,
 }
@@ -98,15 +100,15 @@ impl<'a> PassWriter<'a> {
         let hashed = phase.elapsed();
         let mut tx = changes::begin_write(&self.db).await?;
         if matches!(self.scope, Scope::Location) && self.stored.is_none() {
-            let states = entities::states_of_location(&mut *tx, &self.location.id).await?;
-            self.stored = Some(states.into_iter().map(|s| (s.entity_ref.clone(), s)).collect());
+            let mut builder = KnownBuilder::default();
+            entities::each_state_of_location(&mut *tx, &self.location.id, |state| builder.push(state)).await?;
+            self.stored = Some(builder.finish());
         }
-        let known = self.stored.as_ref();
         // Entities not stored from this location may be another's (a conflict).
-        let refs: Vec<String> = keys.iter().map(|(r, _)| r).filter(|r| known.is_none_or(|k| !k.contains_key(*r))).cloned().collect();
+        let refs: Vec<String> =
+            keys.iter().map(|(r, _)| r).filter(|r| self.stored.as_ref().is_none_or(|k| !k.contains_key(r.as_str()))).cloned().collect();
         let others: HashMap<String, StoredState> =
             entities::states_of_refs(&mut tx, &refs).await?.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
-        let state_of = |key: &str| others.get(key).or_else(|| known.and_then(|k| k.get(key)));
         if let Scope::Sources(sources) = self.scope
             && others.values().any(|s| s.location_id == self.location.id && !sources.contains(&s.source))
         {
@@ -117,24 +119,34 @@ impl<'a> PassWriter<'a> {
         let mut replaced: Vec<String> = Vec::new();
         let mut cleared: Vec<String> = Vec::new();
         for (e, (key, hash)) in chunk.into_iter().zip(keys) {
-            if !self.kept.insert(key.clone()) {
+            if !self.mark_emitted(&key) {
                 outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
             }
-            let uid = match state_of(&key) {
-                Some(s) if s.location_id != self.location.id => {
+            let state = match self.stored.as_ref().and_then(|k| k.get(key.as_str())) {
+                Some(k) => Some(Seen { uid: &k.uid, mine: true, same: k.has_hash(&hash), orphan: k.orphan, has_errors: k.has_errors }),
+                None => others.get(&key).map(|s| Seen {
+                    uid: &s.uid,
+                    mine: s.location_id == self.location.id,
+                    same: s.hash == hash,
+                    orphan: s.orphan,
+                    has_errors: s.has_errors,
+                }),
+            };
+            let uid = match state {
+                Some(s) if !s.mine => {
                     outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
                     continue;
                 }
-                Some(s) if s.hash == hash && !s.orphan => {
+                Some(s) if s.same && !s.orphan => {
                     if s.has_errors {
-                        cleared.push(s.uid.clone());
+                        cleared.push(s.uid.to_owned());
                     }
                     continue;
                 }
                 Some(s) => {
-                    replaced.push(s.uid.clone());
-                    s.uid.clone()
+                    replaced.push(s.uid.to_owned());
+                    s.uid.to_owned()
                 }
                 // Time-ordered uids: new rows land at the end of every uid index.
                 None => uuid::Uuid::now_v7().to_string(),
@@ -179,6 +191,22 @@ impl<'a> PassWriter<'a> {
         Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
     }
 
+    /// Notes that this pass emitted `entity_ref`; `false` when it already had.
+    fn mark_emitted(&mut self, entity_ref: &str) -> bool {
+        match self.stored.as_mut().and_then(|k| k.get_mut(entity_ref)) {
+            Some(known) => !std::mem::replace(&mut known.emitted, true),
+            None => self.kept.insert(entity_ref.to_owned()),
+        }
+    }
+
+    /// Whether this pass emitted `entity_ref`.
+    fn was_emitted(&self, entity_ref: &str) -> bool {
+        match self.stored.as_ref().and_then(|k| k.get(entity_ref)) {
+            Some(known) => known.emitted,
+            None => self.kept.contains(entity_ref),
+        }
+    }
+
     /// Records errors on, orphans or deletes the stored entities of the
     /// scope this pass did not emit. Returns the uids deleted.
     async fn settle_unemitted(
@@ -190,7 +218,7 @@ impl<'a> PassWriter<'a> {
         let states = match self.scope {
             Scope::Location => match &self.stored {
                 // Only those not emitted again are settled: most are.
-                Some(stored) => stored.values().filter(|s| !self.kept.contains(&s.entity_ref)).cloned().collect(),
+                Some(stored) => stored.iter().filter(|(_, k)| !k.emitted).map(|(r, k)| k.to_state(r, &self.location.id)).collect(),
                 None => entities::states_of_location(&mut *tx, &self.location.id).await?,
             },
             Scope::Sources(sources) => {
@@ -202,7 +230,7 @@ impl<'a> PassWriter<'a> {
             }
         };
         let mut deleted = Vec::new();
-        for state in states.iter().filter(|s| !self.kept.contains(&s.entity_ref)) {
+        for state in states.iter().filter(|s| !self.was_emitted(&s.entity_ref)) {
             if let Some(errors) = failures.invalid.get(&state.entity_ref) {
                 entities::set_errors(&mut *tx, &state.uid, errors).await?;
             } else if let Some(message) = failures.failed.get(&state.source) {
@@ -223,6 +251,18 @@ impl<'a> PassWriter<'a> {
         }
         Ok(Ok(deleted))
     }
+}
+
+/// A stored entity as one chunk sees it, from either lookup.
+#[derive(Clone, Copy)]
+struct Seen<'s> {
+    uid: &'s str,
+    /// Stored from this pass's location (else it is a conflict).
+    mine: bool,
+    /// Its stored hash is the one just read.
+    same: bool,
+    orphan: bool,
+    has_errors: bool,
 }
 
 /// Builds every entity's row and index entry on all cores, consuming the

@@ -211,59 +211,117 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
 /// reading.
 async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule, chunks: mpsc::Sender<Read>) -> anyhow::Result<ProcessOutcome> {
     let root = LocationRef::new(&location.location_type, &location.target);
-    let mut outcome = ProcessOutcome::default();
-    let mut failures = ReadFailures::default();
     let generated = generated_location_entity(location);
     let generated_ref = generated.entity_ref().to_string();
-    let mut emitted = vec![Emitted { entity: generated, source: root.to_string(), parent: None }];
-    let mut queue = VecDeque::from([(root.clone(), generated_ref)]);
+    let mut tree = TreeRead {
+        reader,
+        rule,
+        root: root.clone(),
+        chunks,
+        outcome: ProcessOutcome::default(),
+        failures: ReadFailures::default(),
+        emitted: vec![Emitted { entity: generated, source: root.to_string(), parent: None }],
+        queue: VecDeque::from([(root, generated_ref)]),
+        timing: ReadTiming::default(),
+    };
     let mut seen = HashSet::new();
-    let stopped = || anyhow::anyhow!("storing the location stopped");
-    let mut timing = ReadTiming::default();
-    while let Some((loc, parent_ref)) = queue.pop_front() {
+    while let Some((loc, parent_ref)) = tree.queue.pop_front() {
         if !seen.insert(loc.clone()) {
             continue;
         }
         let reading = std::time::Instant::now();
-        let read = reader.read(&loc).await;
-        timing.reading += reading.elapsed();
-        let files = match read {
-            Ok(files) => files,
-            Err(message) => {
-                outcome.errors.push(format!("{loc}: {message}"));
-                failures.failed.insert(loc.to_string(), message);
-                continue;
-            }
-        };
-        // Files parse in groups, each on every core; results keep their order.
-        let mut files = files.into_iter().peekable();
-        while files.peek().is_some() {
-            let group: Vec<_> = files.by_ref().take(FILES_PER_PARSE).collect();
-            let parsing = std::time::Instant::now();
-            let parsed = super::url_reader::parse_read_files(reader, group).await?;
-            timing.parsing += parsing.elapsed();
-            for (file_location, stamp, report) in parsed {
-                if let Some(stamp) = stamp {
-                    outcome.local_files.push(stamp);
-                }
-                let mut sink = FileSink { emitted: &mut emitted, failures: &mut failures, outcome: &mut outcome };
-                for (target, me) in absorb_file(report, &file_location, &root, &parent_ref, rule, &mut sink) {
-                    queue.push_back((target, me));
+        match reader.list(&loc).await {
+            // A local glob: its files are read a group at a time, so only one
+            // group's texts are held at once.
+            Some(Ok(files)) => {
+                tree.timing.reading += reading.elapsed();
+                for group in files.chunks(FILES_PER_PARSE) {
+                    let reading = std::time::Instant::now();
+                    let read = reader.read_each(group).await;
+                    tree.timing.reading += reading.elapsed();
+                    let mut texts = Vec::with_capacity(group.len());
+                    for (file, read) in group.iter().zip(read) {
+                        match read {
+                            Ok(files) => texts.extend(files),
+                            Err(message) => tree.failed(file, message),
+                        }
+                    }
+                    tree.parse(texts, &parent_ref).await?;
                 }
             }
-            if emitted.len() >= CHUNK {
-                let sending = std::time::Instant::now();
-                chunks.send(Read::Chunk(std::mem::take(&mut emitted))).await.map_err(|_| stopped())?;
-                timing.waiting += sending.elapsed();
+            Some(Err(message)) => tree.failed(&loc, message),
+            None => {
+                let read = reader.read(&loc).await;
+                tree.timing.reading += reading.elapsed();
+                match read {
+                    Ok(files) => {
+                        // Files parse in groups, each on every core; results keep their order.
+                        let mut files = files.into_iter().peekable();
+                        while files.peek().is_some() {
+                            tree.parse(files.by_ref().take(FILES_PER_PARSE).collect(), &parent_ref).await?;
+                        }
+                    }
+                    Err(message) => tree.failed(&loc, message),
+                }
             }
         }
     }
+    let TreeRead { chunks, emitted, failures, outcome, timing, .. } = tree;
     if !emitted.is_empty() {
         chunks.send(Read::Chunk(emitted)).await.map_err(|_| stopped())?;
     }
     chunks.send(Read::Done(failures)).await.map_err(|_| stopped())?;
     tracing::debug!(target = %location.target, reading = ?timing.reading, parsing = ?timing.parsing, waiting_for_writes = ?timing.waiting, "location read");
     Ok(outcome)
+}
+
+fn stopped() -> anyhow::Error {
+    anyhow::anyhow!("storing the location stopped")
+}
+
+/// The state of [`read_tree`] as it goes through a location's tree.
+struct TreeRead<'a> {
+    reader: &'a dyn Reader,
+    rule: &'a KindRule,
+    root: LocationRef,
+    chunks: mpsc::Sender<Read>,
+    outcome: ProcessOutcome,
+    failures: ReadFailures,
+    emitted: Vec<Emitted>,
+    /// Location targets still to read, with the ref of the entity naming them.
+    queue: VecDeque<(LocationRef, String)>,
+    timing: ReadTiming,
+}
+
+impl TreeRead<'_> {
+    /// Records that `loc` could not be read; what it emitted before stays.
+    fn failed(&mut self, loc: &LocationRef, message: String) {
+        self.outcome.errors.push(format!("{loc}: {message}"));
+        self.failures.failed.insert(loc.to_string(), message);
+    }
+
+    /// Parses a group of files on every core, takes in what they emit and
+    /// sends a chunk to the writer once there is enough.
+    async fn parse(&mut self, group: Vec<super::reader::ReadFile>, parent_ref: &str) -> anyhow::Result<()> {
+        let parsing = std::time::Instant::now();
+        let parsed = super::url_reader::parse_read_files(self.reader, group).await?;
+        self.timing.parsing += parsing.elapsed();
+        for (file_location, stamp, report) in parsed {
+            if let Some(stamp) = stamp {
+                self.outcome.local_files.push(stamp);
+            }
+            let mut sink = FileSink { emitted: &mut self.emitted, failures: &mut self.failures, outcome: &mut self.outcome };
+            for (target, me) in absorb_file(report, &file_location, &self.root, parent_ref, self.rule, &mut sink) {
+                self.queue.push_back((target, me));
+            }
+        }
+        if self.emitted.len() >= CHUNK {
+            let sending = std::time::Instant::now();
+            self.chunks.send(Read::Chunk(std::mem::take(&mut self.emitted))).await.map_err(|_| stopped())?;
+            self.timing.waiting += sending.elapsed();
+        }
+        Ok(())
+    }
 }
 
 /// Where the reading half of a pass spent its time, for the debug log.

@@ -30,7 +30,7 @@ use reqwest::header::{self, HeaderMap};
 use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
-use super::reader::{FileReader, FileResolver, ReadFile, ReadFuture, Reader};
+use super::reader::{FileReader, FileResolver, ListFuture, ReadEachFuture, ReadFile, ReadFuture, Reader};
 
 /// Connect timeout of every request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -651,6 +651,18 @@ impl Reader for CompositeReader {
                 Box::pin(async move { Err(message) })
             }
         }
+    }
+
+    fn list<'a>(&'a self, location: &'a LocationRef) -> ListFuture<'a> {
+        self.file.list(location)
+    }
+
+    fn read_each<'a>(&'a self, locations: &'a [LocationRef]) -> ReadEachFuture<'a> {
+        // Only local globs are listed; their files all go to the file reader.
+        if locations.iter().all(|l| l.location_type == "file") {
+            return self.file.read_each(locations);
+        }
+        Box::pin(super::reader::read_one_by_one(self, locations))
     }
 }
 

@@ -178,30 +178,33 @@ impl Interner {
         self.spans.iter().zip(&self.counts).map(|(&span, &count)| (count, if count == 0 { "" } else { text(&self.blocks, span) })).collect()
     }
 
-    /// The interner [`Interner::entries`] described: the same ids, counts
-    /// and strings.
-    pub fn from_entries(entries: Vec<(u32, &str)>) -> Interner {
+    /// An empty interner with room for `slots` ids, to be filled in id
+    /// order by [`Interner::push_restored`] (reading a snapshot back).
+    pub fn with_slots(slots: usize) -> Interner {
         let mut strings = Interner::default();
-        strings.spans.reserve(entries.len());
-        strings.counts.reserve(entries.len());
-        strings.table.reserve(entries.len(), |_| 0);
-        for (id, (count, s)) in entries.into_iter().enumerate() {
-            let id = u32::try_from(id).unwrap_or(NONE - 1);
-            if count == 0 {
-                strings.spans.push(Span::default());
-                strings.counts.push(0);
-                strings.free.push(id);
-                continue;
-            }
-            let span = store(&mut strings.blocks, s);
-            strings.live_bytes += s.len();
-            strings.spans.push(span);
-            strings.counts.push(count);
-            let hash = strings.hasher.hash_one(s);
-            let (spans, blocks, hasher) = (&strings.spans, &strings.blocks, &strings.hasher);
-            strings.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
-        }
+        strings.spans.reserve(slots);
+        strings.counts.reserve(slots);
+        strings.table.reserve(slots, |_| 0);
         strings
+    }
+
+    /// Appends the next id of what [`Interner::entries`] described: its
+    /// count and string (a count of 0 is a free id).
+    pub fn push_restored(&mut self, count: u32, s: &str) {
+        let id = u32::try_from(self.spans.len()).unwrap_or(NONE - 1);
+        if count == 0 {
+            self.spans.push(Span::default());
+            self.counts.push(0);
+            self.free.push(id);
+            return;
+        }
+        let span = store(&mut self.blocks, s);
+        self.live_bytes += s.len();
+        self.spans.push(span);
+        self.counts.push(count);
+        let hash = self.hasher.hash_one(s);
+        let (spans, blocks, hasher) = (&self.spans, &self.blocks, &self.hasher);
+        self.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
     }
 
     /// How many ids have been handed out (live or free).

@@ -9,7 +9,7 @@
 //! a file that cannot be read whole; the index is then built from the
 //! entities as before. The database stays the truth.
 
-use std::io::{BufWriter, Read as _, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use portolan_catalog::RelationType;
@@ -64,42 +64,73 @@ impl<W: Write> Out<W> {
     }
 }
 
-struct In<'a>(&'a [u8]);
+/// A snapshot being read: streamed from the file (a whole 100 MB buffer
+/// would add its size to the server's memory at start), with the bytes left
+/// counted so that a bad length is caught before it allocates.
+struct In<R: Read> {
+    input: R,
+    left: u64,
+    scratch: Vec<u8>,
+}
 
-impl<'a> In<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
-        if self.0.len() < n {
+impl<R: Read> In<R> {
+    fn new(input: R, len: u64) -> Self {
+        In { input, left: len, scratch: Vec::new() }
+    }
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), SnapshotError> {
+        if self.left < buf.len() as u64 {
             return Err(SnapshotError::Corrupt("it ends early"));
         }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
+        self.input.read_exact(buf)?;
+        self.left -= buf.len() as u64;
+        Ok(())
     }
     fn u8(&mut self) -> Result<u8, SnapshotError> {
-        Ok(self.take(1)?[0])
+        let mut b = [0u8; 1];
+        self.fill(&mut b)?;
+        Ok(b[0])
     }
     fn u32(&mut self) -> Result<u32, SnapshotError> {
-        let bytes = self.take(4)?;
-        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        let mut b = [0u8; 4];
+        self.fill(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn i64(&mut self) -> Result<i64, SnapshotError> {
+        let mut b = [0u8; 8];
+        self.fill(&mut b)?;
+        Ok(i64::from_le_bytes(b))
     }
     fn len(&mut self) -> Result<usize, SnapshotError> {
-        let n = self.u32()? as usize;
+        let n = self.u32()?;
         // No list is longer than the bytes left: a bad length fails here, not in an allocation.
-        if n > self.0.len() {
+        if u64::from(n) > self.left {
             return Err(SnapshotError::Corrupt("a length runs past the end"));
         }
-        Ok(n)
+        Ok(n as usize)
     }
-    fn str(&mut self) -> Result<&'a str, SnapshotError> {
+    /// The next string, valid until the next read.
+    fn str(&mut self) -> Result<&str, SnapshotError> {
         let n = self.len()?;
-        std::str::from_utf8(self.take(n)?).map_err(|_| SnapshotError::Corrupt("a string is not UTF-8"))
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(n, 0);
+        let filled = self.fill(&mut scratch);
+        self.scratch = scratch;
+        filled?;
+        std::str::from_utf8(&self.scratch).map_err(|_| SnapshotError::Corrupt("a string is not UTF-8"))
+    }
+    fn string(&mut self) -> Result<String, SnapshotError> {
+        self.str().map(str::to_owned)
     }
     fn opt(&mut self) -> Result<Option<String>, SnapshotError> {
         match self.u8()? {
             0 => Ok(None),
-            1 => Ok(Some(self.str()?.to_owned())),
+            1 => Ok(Some(self.string()?)),
             _ => Err(SnapshotError::Corrupt("a bad option tag")),
         }
+    }
+    fn at_end(&mut self) -> Result<bool, SnapshotError> {
+        let mut b = [0u8; 1];
+        Ok(self.left == 0 && self.input.read(&mut b)? == 0)
     }
 }
 
@@ -167,34 +198,33 @@ pub(super) fn write(state: &State, point: &SnapshotPoint, path: &Path) -> Result
 
 /// The change the snapshot at `path` is current to, read from its head.
 pub(super) fn point_of(path: &Path) -> Result<SnapshotPoint, SnapshotError> {
-    let mut head = vec![0u8; 8 + 8 + 4 + 256];
-    let mut file = std::fs::File::open(path)?;
-    let n = file.read(&mut head)?;
-    let mut input = In(&head[..n]);
-    read_point(&mut input)
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    read_point(&mut In::new(BufReader::new(file), len))
 }
 
-fn read_point(input: &mut In<'_>) -> Result<SnapshotPoint, SnapshotError> {
-    if input.take(8)? != MAGIC {
+fn read_point<R: Read>(input: &mut In<R>) -> Result<SnapshotPoint, SnapshotError> {
+    let mut magic = [0u8; 8];
+    input.fill(&mut magic)?;
+    if &magic != MAGIC {
         return Err(SnapshotError::Corrupt("a wrong magic number"));
     }
-    let seq = input.take(8)?;
-    let seq = i64::from_le_bytes(seq.try_into().map_err(|_| SnapshotError::Corrupt("a bad sequence number"))?);
-    Ok(SnapshotPoint { seq, uid: input.str()?.to_owned() })
+    let seq = input.i64()?;
+    Ok(SnapshotPoint { seq, uid: input.string()? })
 }
 
 /// Reads the snapshot at `path` into a fresh index state.
 pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError> {
-    let bytes = std::fs::read(path)?;
-    let mut input = In(&bytes);
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut input = In::new(BufReader::with_capacity(1 << 20, file), len);
     let point = read_point(&mut input)?;
     let n = input.len()?;
-    let mut strings = Vec::with_capacity(n);
+    let mut strings = Interner::with_slots(n);
     for _ in 0..n {
         let count = input.u32()?;
-        strings.push((count, input.str()?));
+        strings.push_restored(count, input.str()?);
     }
-    let strings = Interner::from_entries(strings);
     let known = |id: u32| id == super::intern::NONE || (id as usize) < strings.slots();
     let n = input.len()?;
     let mut entries = Vec::with_capacity(n);
@@ -218,16 +248,16 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
         let summary = match input.u8()? {
             0 => None,
             _ => Some(std::sync::Arc::new(EntitySummary {
-                kind: input.str()?.to_owned(),
-                namespace: input.str()?.to_owned(),
-                name: input.str()?.to_owned(),
+                kind: input.string()?,
+                namespace: input.string()?,
+                name: input.string()?,
                 title: input.opt()?,
                 description: input.opt()?,
                 owner: input.opt()?,
                 spec_type: input.opt()?,
                 lifecycle: input.opt()?,
                 system: input.opt()?,
-                tags: (0..input.len()?).map(|_| Ok(input.str()?.to_owned())).collect::<Result<_, SnapshotError>>()?,
+                tags: (0..input.len()?).map(|_| input.string()).collect::<Result<_, SnapshotError>>()?,
             })),
         };
         let ids_known = known(entity_ref)
@@ -238,7 +268,7 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
         }
         entries.push(Some(Entry { uid, entity_ref, rows, text, relations, summary }));
     }
-    if !input.0.is_empty() {
+    if !input.at_end()? {
         return Err(SnapshotError::Corrupt("bytes after the end"));
     }
     Ok((point, State::from_parts(strings, entries)))

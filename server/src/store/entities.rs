@@ -75,6 +75,24 @@ pub async fn states_of_location<'c>(
     rows.iter().map(state_from_row).collect()
 }
 
+/// Calls `each` with the processing state of every entity emitted by a
+/// location, row by row as the database returns them: a pass over a large
+/// location keeps its own compact form and never holds all rows at once.
+pub async fn each_state_of_location<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    location_id: &str,
+    mut each: impl FnMut(StoredState),
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1")
+        .bind(location_id)
+        .fetch(ex);
+    while let Some(row) = rows.try_next().await? {
+        each(state_from_row(&row)?);
+    }
+    Ok(())
+}
+
 /// The processing state of the entities with these references, whichever
 /// location emitted them.
 pub async fn states_of_refs(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<Vec<StoredState>, sqlx::Error> {

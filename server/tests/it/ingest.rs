@@ -339,3 +339,40 @@ async fn a_catalog_write_waits_for_other_writers_instead_of_failing() {
         assert_eq!(range, Some((before + 1, before + 1)), "{:?}", t.db.backend);
     }
 }
+
+/// A glob's files are read a group at a time; one that cannot be read
+/// keeps its entities (last good version, with the error) and the other
+/// files of the glob are processed as usual. Reading the glob as a whole
+/// used to fail it whole, and every entity of its files was then orphaned.
+#[tokio::test]
+async fn a_glob_with_an_unreadable_file_keeps_its_entities_and_reads_the_rest() {
+    let component = |name: &str, title: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  title: {title}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n")
+    };
+    for t in TestDb::all().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for i in 0..600 {
+            std::fs::write(dir.path().join(format!("c{i:03}.yaml")), component(&format!("c{i:03}"), "First")).expect("write");
+        }
+        let loc = register(&t, &dir.path().join("*.yaml")).await;
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!((outcome.files, outcome.errors.len()), (600, 0), "{outcome:?}");
+        assert_eq!(count(&t).await, 601, "600 components and the generated location");
+
+        // One file in the second group of files turns into bytes that are not UTF-8;
+        // a file in the first group changes.
+        std::fs::write(dir.path().join("c550.yaml"), b"\xff\xfe not text").expect("write");
+        std::fs::write(dir.path().join("c001.yaml"), component("c001", "Second")).expect("write");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(outcome.written, 1, "{outcome:?}");
+        assert_eq!(outcome.orphaned, 0, "{outcome:?}");
+        assert!(outcome.errors.iter().any(|e| e.contains("c550.yaml")), "{outcome:?}");
+        assert_eq!(count(&t).await, 601, "nothing deleted");
+        let kept = entity(&t, "component:default/c550").await.expect("the unreadable file's entity is kept");
+        assert_eq!(kept["metadata"]["title"], "First");
+        let status = kept["status"]["items"][0]["message"].as_str().unwrap_or_default();
+        assert!(status.contains("c550.yaml"), "{kept}");
+        let edited = entity(&t, "component:default/c001").await.expect("edited");
+        assert_eq!(edited["metadata"]["title"], "Second");
+    }
+}
