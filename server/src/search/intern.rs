@@ -207,11 +207,6 @@ impl Interner {
         self.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
     }
 
-    /// How many ids have been handed out (live or free).
-    pub fn slots(&self) -> usize {
-        self.spans.len()
-    }
-
     /// How many distinct strings are held.
     pub fn len(&self) -> usize {
         self.table.len()

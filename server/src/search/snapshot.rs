@@ -18,7 +18,9 @@ use portolan_frontend::EntitySummary;
 use super::intern::Interner;
 use super::{Entry, Row, State};
 
-const MAGIC: &[u8; 8] = b"PRTLIDX1";
+/// Version 2 puts the byte length of the strings before them, so that the
+/// strings and the entries are read back at once, on two threads.
+const MAGIC: &[u8; 8] = b"PRTLIDX2";
 
 /// Why a snapshot file was not used.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +102,11 @@ impl<R: Read> In<R> {
         self.fill(&mut b)?;
         Ok(i64::from_le_bytes(b))
     }
+    fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let mut b = [0u8; 8];
+        self.fill(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
     fn len(&mut self) -> Result<usize, SnapshotError> {
         let n = self.u32()?;
         // No list is longer than the bytes left: a bad length fails here, not in an allocation.
@@ -144,6 +151,8 @@ pub(super) fn write(state: &State, point: &SnapshotPoint, path: &Path) -> Result
     out.0.write_all(&point.seq.to_le_bytes())?;
     out.str(&point.uid)?;
     let strings = state.strings.entries();
+    let strings_bytes: usize = 4 + strings.iter().map(|(_, text)| 8 + text.len()).sum::<usize>();
+    out.0.write_all(&(strings_bytes as u64).to_le_bytes())?;
     out.len(strings.len())?;
     for (count, text) in strings {
         out.u32(count)?;
@@ -213,19 +222,46 @@ fn read_point<R: Read>(input: &mut In<R>) -> Result<SnapshotPoint, SnapshotError
     Ok(SnapshotPoint { seq, uid: input.string()? })
 }
 
-/// Reads the snapshot at `path` into a fresh index state.
+/// Reads the snapshot at `path` into a fresh index state: the strings on
+/// this thread, the entries (and what is derived from them) on another.
 pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError> {
     let file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     let mut input = In::new(BufReader::with_capacity(1 << 20, file), len);
     let point = read_point(&mut input)?;
+    let strings_bytes = input.u64()?;
+    let entries_at = (len - input.left).checked_add(strings_bytes).filter(|&at| at <= len).ok_or(SnapshotError::Corrupt("a length runs past the end"))?;
+    let before_strings = input.left;
     let n = input.len()?;
-    let mut strings = Interner::with_slots(n);
-    for _ in 0..n {
-        let count = input.u32()?;
-        strings.push_restored(count, input.str()?);
-    }
-    let known = |id: u32| id == super::intern::NONE || (id as usize) < strings.slots();
+    let (strings, state) = std::thread::scope(|scope| {
+        let entries = scope.spawn(move || {
+            use std::io::Seek;
+            let mut file = std::fs::File::open(path)?;
+            file.seek(std::io::SeekFrom::Start(entries_at))?;
+            let mut input = In::new(BufReader::with_capacity(1 << 20, file), len - entries_at);
+            read_entries(&mut input, n).map(|entries| State::from_parts(Interner::default(), entries))
+        });
+        let mut strings = Interner::with_slots(n);
+        let read_strings = (0..n).try_for_each(|_| {
+            let count = input.u32()?;
+            strings.push_restored(count, input.str()?);
+            Ok::<_, SnapshotError>(())
+        });
+        let state = entries.join().map_err(|_| SnapshotError::Corrupt("reading the entries failed"))?;
+        read_strings?;
+        if before_strings - input.left != strings_bytes {
+            return Err(SnapshotError::Corrupt("the strings are not as long as the file says"));
+        }
+        Ok::<_, SnapshotError>((strings, state?))
+    })?;
+    let mut state = state;
+    state.strings = strings;
+    Ok((point, state))
+}
+
+/// The entries of a snapshot, whose ids must be below `slots`.
+fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<Vec<Option<Entry>>, SnapshotError> {
+    let known = |id: u32| id == super::intern::NONE || (id as usize) < slots;
     let n = input.len()?;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
@@ -271,5 +307,5 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
     if !input.at_end()? {
         return Err(SnapshotError::Corrupt("bytes after the end"));
     }
-    Ok((point, State::from_parts(strings, entries)))
+    Ok(entries)
 }
