@@ -63,16 +63,17 @@ pub struct StoredState {
     pub has_errors: bool,
 }
 
+/// The columns [`state_from_row`] reads.
+const STATE_COLUMNS: &str = "uid, entity_ref, location_id, source, hash, orphan, errors";
+
 /// The processing state of every entity emitted by a location.
 pub async fn states_of_location<'c>(
     ex: impl Executor<'c, Database = Any>,
     location_id: &str,
 ) -> Result<Vec<StoredState>, sqlx::Error> {
-    let rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1")
-        .bind(location_id)
-        .fetch_all(ex)
-        .await?;
-    rows.iter().map(state_from_row).collect()
+    let mut states = Vec::new();
+    each_state_of_location(ex, location_id, |state| states.push(state)).await?;
+    Ok(states)
 }
 
 /// Calls `each` with the processing state of every entity emitted by a
@@ -84,9 +85,8 @@ pub async fn each_state_of_location<'c>(
     mut each: impl FnMut(StoredState),
 ) -> Result<(), sqlx::Error> {
     use futures_util::TryStreamExt;
-    let mut rows = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1")
-        .bind(location_id)
-        .fetch(ex);
+    let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE location_id = $1");
+    let mut rows = sqlx::query(&sql).bind(location_id).fetch(ex);
     while let Some(row) = rows.try_next().await? {
         each(state_from_row(&row)?);
     }
@@ -98,15 +98,8 @@ pub async fn each_state_of_location<'c>(
 pub async fn states_of_refs(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<Vec<StoredState>, sqlx::Error> {
     let mut states = Vec::with_capacity(refs.len());
     for chunk in refs.chunks(IN_CHUNK) {
-        let sql = format!(
-            "SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE entity_ref IN ({})",
-            in_clause(chunk.len(), conn_is_sqlite(conn))
-        );
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
-            query = query.bind(r.as_str());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
+        let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE entity_ref IN ({})", in_clause(chunk.len(), conn_is_sqlite(conn)));
+        for row in bind_all(&sql, chunk).fetch_all(&mut *conn).await? {
             states.push(state_from_row(&row)?);
         }
     }
@@ -120,14 +113,9 @@ pub async fn states_of_sources(
     sources: &[String],
 ) -> Result<Vec<StoredState>, sqlx::Error> {
     let mut states = Vec::new();
+    let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE location_id = $1 AND source = $2");
     for source in sources {
-        let rows = sqlx::query(
-            "SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE location_id = $1 AND source = $2",
-        )
-        .bind(location_id)
-        .bind(source.as_str())
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = sqlx::query(&sql).bind(location_id).bind(source.as_str()).fetch_all(&mut *conn).await?;
         for row in &rows {
             states.push(state_from_row(row)?);
         }
@@ -152,7 +140,8 @@ pub async fn parent_of_source<'c>(
 
 /// The processing state of the entity with this reference, whoever emitted it.
 pub async fn state_of_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref: &str) -> Result<Option<StoredState>, sqlx::Error> {
-    let row = sqlx::query("SELECT uid, entity_ref, location_id, source, hash, orphan, errors FROM entities WHERE entity_ref = $1")
+    let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE entity_ref = $1");
+    let row = sqlx::query(&sql)
         .bind(entity_ref)
         .fetch_optional(ex)
         .await?;
@@ -258,6 +247,11 @@ fn in_clause(n: usize, sqlite: bool) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `sql` with each of `values` bound, in order (an `IN (…)` list's values).
+fn bind_all<'q>(sql: &'q str, values: &'q [String]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    values.iter().fold(sqlx::query(sql), |query, value| query.bind(value.as_str()))
+}
+
 /// Whether a connection is SQLite's.
 fn conn_is_sqlite(conn: &sqlx::AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("sqlite")
@@ -272,11 +266,7 @@ fn pool_is_sqlite(pool: &AnyPool) -> bool {
 pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
     for chunk in uids.chunks(IN_CHUNK) {
         let sql = format!("DELETE FROM entities WHERE uid IN ({})", in_clause(chunk.len(), conn_is_sqlite(conn)));
-        let mut query = sqlx::query(&sql);
-        for uid in chunk {
-            query = query.bind(uid.as_str());
-        }
-        query.execute(&mut *conn).await?;
+        bind_all(&sql, chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -285,11 +275,7 @@ pub async fn delete_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Res
 pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) -> Result<(), sqlx::Error> {
     for chunk in uids.chunks(IN_CHUNK) {
         let sql = format!("UPDATE entities SET errors = NULL WHERE uid IN ({})", in_clause(chunk.len(), conn_is_sqlite(conn)));
-        let mut query = sqlx::query(&sql);
-        for uid in chunk {
-            query = query.bind(uid.as_str());
-        }
-        query.execute(&mut *conn).await?;
+        bind_all(&sql, chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -303,7 +289,7 @@ pub async fn insert_rows(
     columns: &[&str],
     rows: &[&[Option<String>]],
 ) -> Result<(), sqlx::Error> {
-    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let sqlite = conn_is_sqlite(conn);
     let per_chunk = (30_000 / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_chunk) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -445,11 +431,7 @@ pub async fn index_sources_of(pool: &AnyPool, uids: &[String]) -> Result<Vec<Ind
     let mut out = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(IN_CHUNK) {
         let sql = format!("SELECT uid, entity_ref, body, relations FROM entities WHERE uid IN ({})", in_clause(chunk.len(), pool_is_sqlite(pool)));
-        let mut query = sqlx::query(&sql);
-        for uid in chunk {
-            query = query.bind(uid.as_str());
-        }
-        for row in query.fetch_all(pool).await? {
+        for row in bind_all(&sql, chunk).fetch_all(pool).await? {
             out.push(index_source(&row)?);
         }
     }
@@ -461,11 +443,7 @@ pub async fn rows_by_uids(pool: &AnyPool, uids: &[String]) -> Result<Vec<EntityR
     let mut by_uid: HashMap<String, EntityRow> = HashMap::with_capacity(uids.len());
     for chunk in uids.chunks(IN_CHUNK) {
         let sql = format!("SELECT {ENTITY_COLUMNS} FROM entities e WHERE e.uid IN ({})", in_clause(chunk.len(), pool_is_sqlite(pool)));
-        let mut query = sqlx::query(&sql);
-        for uid in chunk {
-            query = query.bind(uid.as_str());
-        }
-        for row in &query.fetch_all(pool).await? {
+        for row in &bind_all(&sql, chunk).fetch_all(pool).await? {
             let row = entity_row(row)?;
             by_uid.insert(row.uid.clone(), row);
         }
