@@ -187,6 +187,25 @@ impl Lists<'_> {
         self.lists[i as usize] = Vec::new();
         self.free.push(i);
     }
+
+    /// Lists `slot` under `key` in `map`.
+    fn add_to<K: std::hash::Hash + Eq>(&mut self, map: &mut HashMap<K, Slots>, key: K, slot: u32) {
+        match map.entry(key) {
+            Entry::Occupied(mut e) => self.add(e.get_mut(), slot),
+            Entry::Vacant(e) => {
+                e.insert(Slots::One(slot));
+            }
+        }
+    }
+
+    /// Takes `slot` off the list under `key` in `map`, and the key with its last slot.
+    fn remove_from<K: std::hash::Hash + Eq>(&mut self, map: &mut HashMap<K, Slots>, key: K, slot: u32) {
+        if let Entry::Occupied(mut e) = map.entry(key)
+            && self.remove(e.get_mut(), slot)
+        {
+            e.remove();
+        }
+    }
 }
 
 impl Postings {
@@ -200,20 +219,10 @@ impl Postings {
         let mut last_key = None;
         for row in rows {
             if row.value != NONE {
-                match by_value.entry((row.key, row.value)) {
-                    Entry::Occupied(mut e) => lists.add(e.get_mut(), slot),
-                    Entry::Vacant(e) => {
-                        e.insert(Slots::One(slot));
-                    }
-                }
+                lists.add_to(by_value, (row.key, row.value), slot);
             }
             if last_key != Some(row.key) {
-                match by_key.entry(row.key) {
-                    Entry::Occupied(mut e) => lists.add(e.get_mut(), slot),
-                    Entry::Vacant(e) => {
-                        e.insert(Slots::One(slot));
-                    }
-                }
+                lists.add_to(by_key, row.key, slot);
                 last_key = Some(row.key);
             }
         }
@@ -224,18 +233,11 @@ impl Postings {
         let (by_value, by_key, mut lists) = self.split();
         let mut last_key = None;
         for row in rows {
-            if row.value != NONE
-                && let Entry::Occupied(mut e) = by_value.entry((row.key, row.value))
-                && lists.remove(e.get_mut(), slot)
-            {
-                e.remove();
+            if row.value != NONE {
+                lists.remove_from(by_value, (row.key, row.value), slot);
             }
             if last_key != Some(row.key) {
-                if let Entry::Occupied(mut e) = by_key.entry(row.key)
-                    && lists.remove(e.get_mut(), slot)
-                {
-                    e.remove();
-                }
+                lists.remove_from(by_key, row.key, slot);
                 last_key = Some(row.key);
             }
         }
