@@ -105,9 +105,14 @@ impl Interner {
                 id
             }
         };
+        self.index(hash, id);
+        id
+    }
+
+    /// Adds `id` (its span already set) to the table under `hash`.
+    fn index(&mut self, hash: u64, id: u32) {
         let (spans, blocks, hasher) = (&self.spans, &self.blocks, &self.hasher);
         self.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
-        id
     }
 
     /// One more reference to an id [`Interner::intern`] returned (and not
@@ -202,9 +207,7 @@ impl Interner {
         self.live_bytes += s.len();
         self.spans.push(span);
         self.counts.push(count);
-        let hash = self.hasher.hash_one(s);
-        let (spans, blocks, hasher) = (&self.spans, &self.blocks, &self.hasher);
-        self.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
+        self.index(self.hasher.hash_one(s), id);
     }
 
     /// How many distinct strings are held.
