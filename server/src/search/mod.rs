@@ -150,17 +150,23 @@ impl State {
                 state.free.push(slot);
                 continue;
             };
-            state.live.set(slot);
-            state.postings.add(slot, &e.rows);
-            for &(relation_type, target) in e.relations.iter() {
-                state.incoming.entry(target).or_default().push((relation_type, slot));
-            }
-            state.by_uid.insert(e.uid.clone(), slot);
-            state.by_ref.insert(e.entity_ref, slot);
+            state.link(slot, e);
         }
         state.free.reverse();
         state.entries = entries;
         state
+    }
+
+    /// Makes the entry at `slot` found: live, in the inverted lists, the
+    /// uid and ref maps, and as the source of its targets' incoming relations.
+    fn link(&mut self, slot: u32, entry: &Entry) {
+        self.live.set(slot);
+        self.postings.add(slot, &entry.rows);
+        for &(relation_type, target) in entry.relations.iter() {
+            self.incoming.entry(target).or_default().push((relation_type, slot));
+        }
+        self.by_uid.insert(entry.uid.clone(), slot);
+        self.by_ref.insert(entry.entity_ref, slot);
     }
 
     fn live(&self) -> impl Iterator<Item = &Entry> {
@@ -230,26 +236,21 @@ impl State {
         };
         let relations: Box<[(RelationType, u32)]> =
             entity.relations.iter().map(|(relation_type, target)| (*relation_type, self.strings.intern(target))).collect();
-        for &(relation_type, target) in relations.iter() {
-            self.incoming.entry(target).or_default().push((relation_type, slot));
-        }
         let entity_ref = self.strings.intern(&entity.entity_ref);
-        self.by_uid.insert(entity.uid.as_str().into(), slot);
-        self.by_ref.insert(entity_ref, slot);
-        self.live.set(slot);
-        self.postings.add(slot, &rows);
         // What the entry keeps is copied here rather than moved: the parts
         // were built on the parsing threads among short-lived garbage, and
         // kept there they pinned the allocator's pages after an ingest
         // (about 130 MB more than the same index read back at start).
-        self.entries[slot as usize] = Some(Entry {
+        let entry = Entry {
             uid: Box::from(entity.uid.as_str()),
             entity_ref,
             rows: rows.into(),
             text: Box::from(entity.text.as_str()),
             relations,
             summary: entity.summary.map(|s| Arc::new(EntitySummary::clone(&s))),
-        });
+        };
+        self.link(slot, &entry);
+        self.entries[slot as usize] = Some(entry);
     }
 }
 
