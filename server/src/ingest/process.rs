@@ -154,21 +154,18 @@ pub async fn process_location(
         let mut busy = std::time::Duration::ZERO;
         while let Some(read) = chunks.recv().await {
             let writing = std::time::Instant::now();
-            match read {
+            // One chunk is held back, so that the last is written with the failures.
+            let (ready, failures) = match read {
                 Read::Chunk(chunk) => {
                     stored.emitted += chunk.len();
-                    let ready = std::mem::replace(&mut pending, chunk);
-                    if !ready.is_empty()
-                        && let Ok(changes) = writer.write(ready, None, &mut stored).await?
-                    {
-                        to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
-                    }
+                    (std::mem::replace(&mut pending, chunk), None)
                 }
-                Read::Done(failures) => {
-                    if let Ok(changes) = writer.write(std::mem::take(&mut pending), Some(&failures), &mut stored).await? {
-                        to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
-                    }
-                }
+                Read::Done(failures) => (std::mem::take(&mut pending), Some(failures)),
+            };
+            if (!ready.is_empty() || failures.is_some())
+                && let Ok(changes) = writer.write(ready, failures.as_ref(), &mut stored).await?
+            {
+                to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
             }
             busy += writing.elapsed();
         }
