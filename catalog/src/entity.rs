@@ -101,4 +101,77 @@ impl Entity {
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.metadata.annotations.get(key).map(String::as_str)
     }
+
+    /// The entity as a JSON object, the same as `serde_json::to_value`
+    /// gives (same keys, same order, so the same text once serialized) but
+    /// moving every string and the spec instead of copying them: what an
+    /// ingest does with each of its entities.
+    pub fn into_json(self) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert("apiVersion".into(), Value::String(self.api_version));
+        out.insert("kind".into(), Value::String(self.kind));
+        out.insert("metadata".into(), Value::Object(self.metadata.into_json()));
+        if let Some(spec) = self.spec {
+            out.insert("spec".into(), Value::Object(spec));
+        }
+        if !self.relations.is_empty() {
+            let relations = self.relations.into_iter().map(|r| {
+                let mut relation = Map::new();
+                relation.insert("type".into(), Value::String(r.relation_type.as_str().to_owned()));
+                relation.insert("targetRef".into(), Value::String(r.target_ref.to_string()));
+                Value::Object(relation)
+            });
+            out.insert("relations".into(), Value::Array(relations.collect()));
+        }
+        if let Some(status) = self.status {
+            out.insert("status".into(), status);
+        }
+        out
+    }
+}
+
+impl Metadata {
+    /// See [`Entity::into_json`].
+    fn into_json(self) -> Map<String, Value> {
+        let mut out = Map::new();
+        let mut put = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                out.insert(key.to_owned(), Value::String(value));
+            }
+        };
+        put("name", Some(self.name));
+        put("namespace", Some(self.namespace));
+        put("uid", self.uid);
+        put("etag", self.etag);
+        put("title", self.title);
+        put("description", self.description);
+        let strings = |map: IndexMap<String, String>| Value::Object(map.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+        if !self.labels.is_empty() {
+            out.insert("labels".into(), strings(self.labels));
+        }
+        if !self.annotations.is_empty() {
+            out.insert("annotations".into(), strings(self.annotations));
+        }
+        if !self.tags.is_empty() {
+            out.insert("tags".into(), Value::Array(self.tags.into_iter().map(Value::String).collect()));
+        }
+        if !self.links.is_empty() {
+            out.insert("links".into(), Value::Array(self.links.into_iter().map(Link::into_json).collect()));
+        }
+        out.extend(self.extra);
+        out
+    }
+}
+
+impl Link {
+    fn into_json(self) -> Value {
+        let mut out = Map::new();
+        out.insert("url".into(), Value::String(self.url));
+        for (key, value) in [("title", self.title), ("icon", self.icon), ("type", self.link_type)] {
+            if let Some(value) = value {
+                out.insert(key.into(), Value::String(value));
+            }
+        }
+        Value::Object(out)
+    }
 }

@@ -1,39 +1,17 @@
 //! The template form: reading real templates, every validation rule,
 //! conditions, and the HTML post protocol.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portolan_catalog::template::form_post::{SHOWN, input_text};
 use portolan_catalog::template::{
     Control, FieldError, RepoUrl, TemplateForm, WizardGo, WizardOutcome, read_step, read_wizard_post,
 };
 use portolan_catalog::yaml::parse_documents;
-use portolan_catalog::{Resolution, Resolver, parse_catalog_file};
+use portolan_catalog::parse_catalog_file;
+
+use crate::support::{DirResolver, realworld, yaml_files};
 use serde_json::{Map, Value, json};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
-/// Reads `$yaml`/`$json`/`$text` references next to the template, as the catalog does when it ingests it.
-struct DirResolver(PathBuf);
-
-impl Resolver for DirResolver {
-    fn read(&self, reference: &str) -> Resolution {
-        match std::fs::read_to_string(self.0.join(reference)) {
-            Ok(text) => Resolution::Text(text),
-            Err(e) => Resolution::Failed(e.to_string()),
-        }
-    }
-}
 
 /// Every Template document's `spec.parameters` under `dir`, with where it came from.
 fn template_parameters(dir: &Path) -> Vec<(String, Value)> {
@@ -80,7 +58,7 @@ fn rules(errors: &[FieldError]) -> Vec<String> {
 
 #[test]
 fn every_real_world_template_gives_a_form() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/realworld");
+    let root = realworld();
     let templates = template_parameters(&root);
     assert!(templates.len() >= 30, "found only {} templates", templates.len());
     for (name, params) in &templates {

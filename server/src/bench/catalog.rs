@@ -54,6 +54,17 @@ pub(super) fn peak_rss_mb() -> f64 {
     proc_status_mb("VmHWM:")
 }
 
+/// CPU time this process has used so far, user and system together, from
+/// `/proc/self/stat` (in clock ticks of 1/100 s).
+pub(super) fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime: fields 14 and 15 of the line, so 11 and 12 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
 fn proc_status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -125,6 +136,9 @@ pub(super) async fn on_generated_catalog(
     let shape = Shape::for_entities(entities);
     let folder = dir.map_or_else(|| std::env::temp_dir().join(format!("portolan-bench-{}", std::process::id())), Path::to_path_buf);
     generate::write_catalog(&folder, shape)?;
+    // The files are on disk before anything is timed: an ingest right after
+    // writing them would share the disk with the kernel's write-back.
+    let _ = std::process::Command::new("sync").status();
     let root = folder.join("catalog-info.yaml").canonicalize()?;
     let db_spec = bench_db(database).await?;
     let result = bench(&db_spec.url, &root, shape).await;
@@ -184,10 +198,15 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let catalog = Catalog::open(db.clone(), Arc::new(FileReader), settings).await?;
     locations::insert(&db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await?;
     let started = Instant::now();
+    let cpu = cpu_time();
     catalog.process_all().await?;
     let ingest = started.elapsed();
+    let cpu = cpu_time().saturating_sub(cpu);
     let stored = crate::store::entities::count(&db.pool).await?;
-    println!("ingest from files: {stored} entities in {ingest:.2?} ({:.0} entities/s)", stored as f64 / ingest.as_secs_f64());
+    println!(
+        "ingest from files: {stored} entities in {ingest:.2?} ({:.0} entities/s), {cpu:.2?} of CPU in this process",
+        stored as f64 / ingest.as_secs_f64()
+    );
     println!("resident memory after the ingest: {:.0} MB (peak so far {:.0} MB)", rss_mb(), peak_rss_mb());
     anyhow::ensure!(catalog.index.len() as i64 == stored, "the index holds {} entities, the database {stored}", catalog.index.len());
 

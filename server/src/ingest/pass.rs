@@ -10,7 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use portolan_catalog::Entity;
+use portolan_catalog::{EntityRef, Relation};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::known::{Known, KnownBuilder};
@@ -90,11 +91,10 @@ impl<'a> PassWriter<'a> {
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<Result<LocalChanges, NeedsWholePass>> {
         let phase = std::time::Instant::now();
-        // References and content hashes on all cores, before the transaction.
-        let (chunk, keys) = tokio::task::spawn_blocking(move || {
+        // References, JSON and content hashes on all cores, before the transaction.
+        let chunk: Vec<Staged> = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
-            let keys: Vec<(String, String)> = chunk.par_iter().map(|e| (e.entity.entity_ref().to_string(), hash_of(&e.entity))).collect();
-            (chunk, keys)
+            chunk.into_par_iter().map(Staged::new).collect()
         })
         .await?;
         let hashed = phase.elapsed();
@@ -106,7 +106,7 @@ impl<'a> PassWriter<'a> {
         }
         // Entities not stored from this location may be another's (a conflict).
         let refs: Vec<String> =
-            keys.iter().map(|(r, _)| r).filter(|r| self.stored.as_ref().is_none_or(|k| !k.contains_key(r.as_str()))).cloned().collect();
+            chunk.iter().map(|e| &e.key).filter(|r| self.stored.as_ref().is_none_or(|k| !k.contains_key(r.as_str()))).cloned().collect();
         let others: HashMap<String, StoredState> =
             entities::states_of_refs(&mut tx, &refs).await?.into_iter().map(|s| (s.entity_ref.clone(), s)).collect();
         if let Scope::Sources(sources) = self.scope
@@ -115,17 +115,18 @@ impl<'a> PassWriter<'a> {
             return Ok(Err(NeedsWholePass::Moved));
         }
         let looked_up = phase.elapsed();
-        let mut to_write: Vec<(String, Emitted, String)> = Vec::new();
+        let mut to_write: Vec<(String, Staged)> = Vec::new();
         let mut replaced: Vec<String> = Vec::new();
         let mut cleared: Vec<String> = Vec::new();
-        for (e, (key, hash)) in chunk.into_iter().zip(keys) {
-            if !self.mark_emitted(&key) {
+        for e in chunk {
+            let (key, hash) = (e.key.as_str(), e.hash.as_str());
+            if !self.mark_emitted(key) {
                 outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
             }
-            let state = match self.stored.as_ref().and_then(|k| k.get(key.as_str())) {
-                Some(k) => Some(Seen { uid: &k.uid, mine: true, same: k.has_hash(&hash), orphan: k.orphan, has_errors: k.has_errors }),
-                None => others.get(&key).map(|s| Seen {
+            let state = match self.stored.as_ref().and_then(|k| k.get(key)) {
+                Some(k) => Some(Seen { uid: &k.uid, mine: true, same: k.has_hash(hash), orphan: k.orphan, has_errors: k.has_errors }),
+                None => others.get(key).map(|s| Seen {
                     uid: &s.uid,
                     mine: s.location_id == self.location.id,
                     same: s.hash == hash,
@@ -151,10 +152,10 @@ impl<'a> PassWriter<'a> {
                 // Time-ordered uids: new rows land at the end of every uid index.
                 None => uuid::Uuid::now_v7().to_string(),
             };
-            to_write.push((uid, e, hash));
+            to_write.push((uid, e));
         }
         outcome.written += to_write.len();
-        let mut touched: Vec<String> = to_write.iter().map(|(uid, _, _)| uid.clone()).collect();
+        let mut touched: Vec<String> = to_write.iter().map(|(uid, _)| uid.clone()).collect();
         entities::delete_many(&mut tx, &replaced).await?;
         let upserts = self.insert(&mut tx, to_write).await?;
         entities::clear_errors_many(&mut tx, &cleared).await?;
@@ -180,7 +181,7 @@ impl<'a> PassWriter<'a> {
     async fn insert(
         &self,
         tx: &mut sqlx::AnyConnection,
-        to_write: Vec<(String, Emitted, String)>,
+        to_write: Vec<(String, Staged)>,
     ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
         if to_write.is_empty() {
             return Ok(HashMap::new());
@@ -265,41 +266,65 @@ struct Seen<'s> {
     has_errors: bool,
 }
 
+/// An entity of a chunk as the writer needs it: its JSON (the entity's
+/// strings moved into it, not copied) and the content hash of that JSON.
+pub(super) struct Staged {
+    /// The canonical reference, as text.
+    key: String,
+    entity_ref: EntityRef,
+    hash: String,
+    /// The entity without relations and status: the stored body, once it
+    /// has its uid and etag.
+    body: Map<String, Value>,
+    relations: Vec<Relation>,
+    source: String,
+    parent: Option<String>,
+}
+
+impl Staged {
+    fn new(e: Emitted) -> Staged {
+        let entity_ref = e.entity.entity_ref();
+        let relations = e.entity.relations.clone();
+        let mut body = e.entity.into_json();
+        let hash = hash_of(&body);
+        body.remove("relations");
+        body.remove("status");
+        Staged { key: entity_ref.to_string(), entity_ref, hash, body, relations, source: e.source, parent: e.parent }
+    }
+}
+
 /// Builds every entity's row and index entry on all cores, consuming the
-/// parsed entities as it goes.
-fn prepare_all(to_write: Vec<(String, Emitted, String)>, location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
+/// staged entities as it goes.
+fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
     use rayon::prelude::*;
     let now = entities::now();
-    to_write
+    Ok(to_write
         .into_par_iter()
-        .map(|(uid, e, hash)| {
-            let entity_ref = e.entity.entity_ref();
-            let mut body = serde_json::to_value(&e.entity)?;
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("relations");
-                obj.remove("status");
-            }
-            if let Some(meta) = body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+        .map(|(uid, mut e)| {
+            if let Some(meta) = e.body.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.insert("uid".into(), uid.clone().into());
             }
             let write = EntityWrite {
                 uid: &uid,
-                entity_ref: &entity_ref,
+                entity_ref: &e.entity_ref,
                 location_id,
                 source: &e.source,
                 parent_ref: e.parent.as_deref(),
-                hash: &hash,
-                relations: &e.entity.relations,
+                hash: &e.hash,
+                relations: &e.relations,
             };
-            Ok(entities::prepare(&write, body, &now))
+            entities::prepare(&write, Value::Object(e.body), &now)
         })
-        .collect()
+        .collect())
 }
 
-/// The content hash that tells an unchanged entity, streamed into SHA-256
-/// (an `io::Write`) without building the JSON text.
-pub(super) fn hash_of(entity: &Entity) -> String {
+/// The content hash that tells an unchanged entity: SHA-256 of its JSON
+/// text (relations included), streamed into the hasher (an `io::Write`)
+/// without building the text. The JSON is [`portolan_catalog::Entity::into_json`]'s, which
+/// serializes to the same text as the entity itself, so stored hashes
+/// stay valid.
+fn hash_of(json: &Map<String, Value>) -> String {
     let mut hasher = Sha256::new();
-    let _ = serde_json::to_writer(&mut hasher, entity);
+    let _ = serde_json::to_writer(&mut hasher, json);
     hex::encode(hasher.finalize())
 }
