@@ -70,7 +70,6 @@ pub(super) struct PassWriter<'a> {
 /// Time spent per step over a pass's chunks.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct WriteTiming {
-    hashing: std::time::Duration,
     looking_up: std::time::Duration,
     writing: std::time::Duration,
     committing: std::time::Duration,
@@ -86,18 +85,11 @@ impl<'a> PassWriter<'a> {
     /// apply next (the caller hands it to [`SearchIndex::sync`], in order).
     pub async fn write(
         &mut self,
-        chunk: Vec<Emitted>,
+        chunk: Vec<Staged>,
         last: Option<&ReadFailures>,
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<Result<LocalChanges, NeedsWholePass>> {
         let phase = std::time::Instant::now();
-        // References, JSON and content hashes on all cores, before the transaction.
-        let chunk: Vec<Staged> = tokio::task::spawn_blocking(move || {
-            use rayon::prelude::*;
-            chunk.into_par_iter().map(Staged::new).collect()
-        })
-        .await?;
-        let hashed = phase.elapsed();
         let mut tx = changes::begin_write(&self.db).await?;
         if matches!(self.scope, Scope::Location) && self.stored.is_none() {
             let mut builder = KnownBuilder::default();
@@ -169,8 +161,7 @@ impl<'a> PassWriter<'a> {
         let range = changes::record(&mut tx, &touched).await?;
         tx.commit().await?;
         let timing = &mut self.timing;
-        timing.hashing += hashed;
-        timing.looking_up += looked_up - hashed;
+        timing.looking_up += looked_up;
         timing.writing += written - looked_up;
         timing.committing += phase.elapsed() - written;
         Ok(Ok(LocalChanges { range, upserts }))
@@ -187,7 +178,7 @@ impl<'a> PassWriter<'a> {
             return Ok(HashMap::new());
         }
         let location_id = self.location.id.clone();
-        let prepared = tokio::task::spawn_blocking(move || prepare_all(to_write, &location_id)).await??;
+        let prepared = tokio::task::spawn_blocking(move || prepare_all(to_write, &location_id)).await?;
         entities::insert_prepared(tx, &prepared).await?;
         Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
     }
@@ -281,6 +272,16 @@ pub(super) struct Staged {
     parent: Option<String>,
 }
 
+/// Stages a chunk on all cores, off the runtime: references, JSON and
+/// content hashes, ahead of the transaction that stores them.
+pub(super) async fn stage(chunk: Vec<Emitted>) -> anyhow::Result<Vec<Staged>> {
+    Ok(tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        chunk.into_par_iter().map(Staged::new).collect()
+    })
+    .await?)
+}
+
 impl Staged {
     fn new(e: Emitted) -> Staged {
         let entity_ref = e.entity.entity_ref();
@@ -295,10 +296,10 @@ impl Staged {
 
 /// Builds every entity's row and index entry on all cores, consuming the
 /// staged entities as it goes.
-fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> anyhow::Result<Vec<entities::PreparedEntity>> {
+fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> Vec<entities::PreparedEntity> {
     use rayon::prelude::*;
     let now = entities::now();
-    Ok(to_write
+    to_write
         .into_par_iter()
         .map(|(uid, mut e)| {
             if let Some(meta) = e.body.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -315,7 +316,7 @@ fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> anyhow::Re
             };
             entities::prepare(&write, Value::Object(e.body), &now)
         })
-        .collect())
+        .collect()
 }
 
 /// The content hash that tells an unchanged entity: SHA-256 of its JSON

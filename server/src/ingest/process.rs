@@ -9,7 +9,7 @@ use std::collections::{HashSet, VecDeque};
 use portolan_catalog::{Entity, LocationRef, location_targets};
 use tokio::sync::mpsc;
 
-use super::pass::{PassWriter, ReadFailures, Scope};
+use super::pass::{PassWriter, ReadFailures, Scope, Staged, stage};
 use super::reader::Reader;
 use crate::search::{LocalChanges, SearchIndex};
 use crate::store::entities;
@@ -150,18 +150,23 @@ pub async fn process_location(
     };
     let writing = async {
         let mut stored = ProcessOutcome::default();
-        let mut pending: Vec<Emitted> = Vec::new();
+        // One chunk is held back, so that the last is written with the
+        // failures; it is staged meanwhile, while the one before is written.
+        let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<Vec<Staged>>>> = None;
         let mut busy = std::time::Duration::ZERO;
         while let Some(read) = chunks.recv().await {
-            let writing = std::time::Instant::now();
-            // One chunk is held back, so that the last is written with the failures.
             let (ready, failures) = match read {
                 Read::Chunk(chunk) => {
                     stored.emitted += chunk.len();
-                    (std::mem::replace(&mut pending, chunk), None)
+                    (std::mem::replace(&mut pending, Some(tokio::spawn(stage(chunk)))), None)
                 }
-                Read::Done(failures) => (std::mem::take(&mut pending), Some(failures)),
+                Read::Done(failures) => (pending.take(), Some(failures)),
             };
+            let ready = match ready {
+                Some(staging) => staging.await??,
+                None => Vec::new(),
+            };
+            let writing = std::time::Instant::now();
             if (!ready.is_empty() || failures.is_some())
                 && let Ok(changes) = writer.write(ready, failures.as_ref(), &mut stored).await?
             {
@@ -432,7 +437,7 @@ pub async fn process_files(
     }
     outcome.emitted = emitted.len();
     let mut writer = PassWriter::new(db, location, orphans, Scope::Sources(&sources));
-    let Ok(changes) = writer.write(emitted, Some(&failures), &mut outcome).await? else { return Ok(None) };
+    let Ok(changes) = writer.write(stage(emitted).await?, Some(&failures), &mut outcome).await? else { return Ok(None) };
     index.sync(db, Some(changes)).await?;
     Ok(Some(outcome))
 }
