@@ -1,5 +1,6 @@
 //! Ingestion: reading locations into the database and keeping them fresh.
 
+mod file_events;
 mod known;
 mod pass;
 pub mod process;

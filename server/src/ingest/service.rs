@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::process::{Collected, KindRule, OrphanStrategy, ProcessOutcome, collect, process_files, process_location};
+use super::file_events::{Checks, FileEvents};
 use super::reader::{FileStamp, Reader, stamp};
 use crate::search::{LocalChanges, SearchIndex};
 use crate::store::{Db, changes};
@@ -62,6 +63,8 @@ pub struct Catalog {
     settings: CatalogSettings,
     /// Local files each location read last time, with their modification stamps.
     watched: Mutex<HashMap<String, Vec<FileStamp>>>,
+    /// Which of those files the OS says something happened to.
+    file_events: Mutex<FileEvents>,
     /// Serialises processing so two passes never interleave their writes.
     processing: tokio::sync::Mutex<()>,
     /// Bumped after every change to the stored catalog.
@@ -89,6 +92,7 @@ impl Catalog {
             reader,
             settings,
             watched: Mutex::new(HashMap::new()),
+            file_events: Mutex::new(FileEvents::default()),
             processing: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
             ready: AtomicBool::new(false),
@@ -142,6 +146,9 @@ impl Catalog {
         }
         let outcome = outcome?;
         let stamps = outcome.local_files.clone();
+        if let Ok(mut events) = self.file_events.lock() {
+            events.watch(stamps.iter().map(|s| s.0.as_path()));
+        }
         if let Ok(mut watched) = self.watched.lock() {
             watched.insert(location.id.clone(), stamps);
         }
@@ -274,14 +281,26 @@ impl Catalog {
         }
     }
 
-    /// Locations with local files that changed since they were read, and those files.
+    /// Locations with local files that changed since they were read, and
+    /// those files. Only files the OS reported an event for are checked,
+    /// except now and then (see [`FileEvents`]).
     fn changed_locations(&self) -> Vec<(String, Vec<std::path::PathBuf>)> {
+        let checks = match self.file_events.lock() {
+            Ok(mut events) => events.look(),
+            Err(_) => Checks::All,
+        };
+        if checks == Checks::Only(Default::default()) {
+            return Vec::new();
+        }
         let Ok(watched) = self.watched.lock() else { return Vec::new() };
         watched
             .iter()
             .map(|(id, stamps)| {
-                let changed: Vec<std::path::PathBuf> =
-                    stamps.iter().filter(|s| stamp(s.0.clone()) != **s).map(|s| s.0.clone()).collect();
+                let changed: Vec<std::path::PathBuf> = stamps
+                    .iter()
+                    .filter(|s| checks.includes(&s.0) && stamp(s.0.clone()) != **s)
+                    .map(|s| s.0.clone())
+                    .collect();
                 (id.clone(), changed)
             })
             .filter(|(_, changed)| !changed.is_empty())

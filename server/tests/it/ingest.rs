@@ -202,6 +202,42 @@ async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_loop_notices_an_edit_through_the_file_system_events() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use portolan::ingest::{Catalog, CatalogSettings};
+
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        register(&t, &ws.root()).await;
+        let settings = CatalogSettings { refresh_interval: Duration::from_secs(3600), ..CatalogSettings::default() };
+        let catalog = Catalog::open(t.db.clone(), Arc::new(FileReader), settings).await.expect("open");
+        catalog.process_all().await.expect("first pass");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stopped));
+        // The loop's first look checks every file; the edit comes after it.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        ws.edit("domains.yaml", "title: Platform\n", "title: Platform, edited\n");
+        let edited_at = Instant::now();
+        let indexed_title = || {
+            let summaries = catalog.index.summaries();
+            summaries.iter().find(|s| s.kind.eq_ignore_ascii_case("domain") && s.name == "platform").and_then(|s| s.title.clone())
+        };
+        // Well before the loop's next check of every file (ten seconds on):
+        // only the event can have told it.
+        while indexed_title().as_deref() != Some("Platform, edited") {
+            assert!(edited_at.elapsed() < Duration::from_secs(5), "the edit was not noticed ({:?})", t.db.backend);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let row = entities::by_ref(&t.db.pool, "domain:default/platform").await.expect("by_ref").expect("stored");
+        assert_eq!(serde_json::from_str::<Value>(&row.body).expect("body")["metadata"]["title"], "Platform, edited");
+        stop.send(true).expect("stop");
+        refresher.await.expect("refresh loop");
+    }
+}
+
 /// The refs a query for `kind=<kind>` selects in `index`.
 fn kind_refs(index: &SearchIndex, kind: &str) -> Vec<String> {
     use portolan::api::catalog::query::{Direction, EntityFilter, EntityQuery};
