@@ -1,6 +1,6 @@
 //! Answering catalog queries from the index: predicates compiled to string
 //! ids once per query, then one pass over the entries for the count, the
-//! page (keyset paging in the query's order) or the facet counts.
+//! page (keyset paging in the query's order); facets are in `facets`.
 //!
 //! The semantics are those of Backstage's SQL over its `search` table:
 //! matching is on lower-cased values; a sort key is the smallest value of
@@ -17,7 +17,7 @@ use crate::api::catalog::query::{Direction, EntityQuery, FullTextFilter, Matcher
 /// A predicate with its keys and values looked up: a key or value the index
 /// has never seen matches nothing, without a string comparison.
 #[derive(Debug)]
-enum Compiled {
+pub(super) enum Compiled {
     Const(bool),
     All(Vec<Compiled>),
     Any(Vec<Compiled>),
@@ -32,7 +32,7 @@ enum Compiled {
     TextIn(Vec<u32>, String),
 }
 
-fn compile(predicate: &Predicate, strings: &Interner) -> Compiled {
+pub(super) fn compile(predicate: &Predicate, strings: &Interner) -> Compiled {
     match predicate {
         Predicate::All(items) => Compiled::All(items.iter().map(|p| compile(p, strings)).collect()),
         Predicate::Any(items) => Compiled::Any(items.iter().map(|p| compile(p, strings)).collect()),
@@ -113,7 +113,7 @@ impl State {
     /// The slots `c` holds for: from the postings where it can, by looking
     /// at the entities only for what they cannot answer (prefixes, text),
     /// and then only at those the rest of a conjunction left.
-    fn select(&self, c: &Compiled) -> Bits {
+    pub(super) fn select(&self, c: &Compiled) -> Bits {
         let n = self.len_bits();
         match c {
             Compiled::Const(true) => self.live.clone(),
@@ -293,42 +293,5 @@ impl SearchIndex {
         candidates.sort_unstable_by(fetch_order);
         let rows = candidates.into_iter().skip(skip).map(|k| row_of(k.entry, k.values)).collect();
         (total, rows)
-    }
-
-    /// Counts per value of each facet key among the entities `filter`
-    /// selects, most frequent first, then by value.
-    pub fn facets(&self, facet_keys: &[String], filter: Option<&Predicate>) -> Vec<Vec<FacetCount>> {
-        let state = self.read();
-        let strings = &state.strings;
-        let selected = match filter {
-            Some(f) => state.select(&compile(f, strings)),
-            None => state.live.clone(),
-        };
-        let keys: Vec<Option<u32>> = facet_keys.iter().map(|k| strings.get(&k.to_lowercase())).collect();
-        // Per facet: value id → (count, smallest original spelling).
-        let mut counts: Vec<hashbrown::HashMap<u32, (u64, u32)>> = keys.iter().map(|_| hashbrown::HashMap::new()).collect();
-        for e in selected.iter().filter_map(|slot| state.entries.get(slot as usize).and_then(Option::as_ref)) {
-            for (key, counts) in keys.iter().zip(counts.iter_mut()) {
-                let Some(key) = *key else { continue };
-                for row in e.rows_of(key).iter().filter(|r| r.value != NONE) {
-                    let slot = counts.entry(row.value).or_insert((0, row.original));
-                    slot.0 += 1;
-                    if row.original != slot.1 && strings.resolve(row.original) < strings.resolve(slot.1) {
-                        slot.1 = row.original;
-                    }
-                }
-            }
-        }
-        counts
-            .into_iter()
-            .map(|counts| {
-                let mut values: Vec<FacetCount> = counts
-                    .into_values()
-                    .map(|(count, original)| FacetCount { value: strings.resolve(original).to_owned(), count })
-                    .collect();
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                values
-            })
-            .collect()
     }
 }

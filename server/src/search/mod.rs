@@ -9,6 +9,7 @@
 //! all see every write. A server that wrote something hands the index what it
 //! already built ([`LocalChanges`]) instead of having it read back.
 
+mod facets;
 mod intern;
 mod matching;
 mod postings;
@@ -353,6 +354,8 @@ pub struct IndexStats {
     pub text_bytes: usize,
     /// Relations written by entities' specs.
     pub relations: usize,
+    /// Keys whose values are tracked for facets, and those values.
+    pub facet_keys: (usize, usize),
     /// Estimated heap bytes per part, to see where the memory goes.
     pub heap: HeapEstimate,
 }
@@ -371,6 +374,8 @@ pub struct HeapEstimate {
     pub summaries: usize,
     /// The inverted lists.
     pub postings: usize,
+    /// The values and spellings of the keys facets are counted from lists for.
+    pub facet_values: usize,
     /// The uid, ref and incoming-relation maps.
     pub maps: usize,
 }
@@ -404,11 +409,17 @@ impl SearchIndex {
     /// What the index holds, counted.
     pub fn stats(&self) -> IndexStats {
         let state = self.read();
-        let mut stats = IndexStats { strings: state.strings.len(), string_bytes: state.strings.bytes(), ..IndexStats::default() };
+        let mut stats = IndexStats {
+            strings: state.strings.len(),
+            string_bytes: state.strings.bytes(),
+            facet_keys: state.postings.values.tracked(),
+            ..IndexStats::default()
+        };
         let mut heap = HeapEstimate {
             strings: state.strings.heap_estimate(),
             entries: alloc(state.entries.capacity() * std::mem::size_of::<Option<Entry>>()),
             postings: state.postings.heap_estimate(),
+            facet_values: state.postings.values.heap_estimate(),
             ..HeapEstimate::default()
         };
         for e in state.live() {

@@ -7,6 +7,7 @@ use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
 
 use super::Row;
+use super::facets::KeyValues;
 use super::intern::NONE;
 
 /// A set of slots as bits.
@@ -118,6 +119,8 @@ pub(super) struct Postings {
     lists: Vec<Vec<u32>>,
     /// Indexes of `lists` free for reuse.
     free: Vec<u32>,
+    /// The values of the keys with few of them, for facets.
+    pub(super) values: KeyValues,
 }
 
 /// The lists of [`Postings`], apart from its maps so both can be borrowed.
@@ -215,6 +218,7 @@ impl Postings {
 
     /// Lists `slot` under its rows (sorted by key, as entries keep them).
     pub(super) fn add(&mut self, slot: u32, rows: &[Row]) {
+        self.values.add(rows);
         let (by_value, by_key, mut lists) = self.split();
         let mut last_key = None;
         for row in rows {
@@ -230,6 +234,7 @@ impl Postings {
 
     /// Takes `slot` off the lists of its rows.
     pub(super) fn remove(&mut self, slot: u32, rows: &[Row]) {
+        self.values.remove(rows);
         let (by_value, by_key, mut lists) = self.split();
         let mut last_key = None;
         for row in rows {
