@@ -284,6 +284,7 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     // A restart is a new process, timed in one: from the snapshot, then without it.
     drop((app, catalog));
     db.pool.close().await;
+    db.writer.close().await;
     // What the ingest wrote is flushed first: a start right after it would
     // time the kernel's write-back of ~250 MB too (about 0.3-0.5 s here).
     let _ = std::process::Command::new("sync").status();

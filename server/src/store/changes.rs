@@ -27,7 +27,7 @@ pub const KEEP_ROWS: i64 = 500_000;
 /// advisory lock.
 pub async fn begin_write(db: &super::Db) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
     match db.backend {
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Sqlite => db.writer.begin_with("BEGIN IMMEDIATE").await,
         Backend::Postgres => {
             let mut tx = db.pool.begin().await?;
             sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).execute(&mut *tx).await?;

@@ -22,6 +22,13 @@ pub enum Backend {
 pub struct Db {
     /// The connection pool; repository functions take any executor of it.
     pub pool: AnyPool,
+    /// Where catalog writes begin ([`super::changes::begin_write`]). On
+    /// SQLite, which has one writer at a time anyway, a pool of a single
+    /// connection: its page cache stays warm from one transaction to the
+    /// next, and the readers' caches can stay small (eight connections
+    /// taking turns at writing each filled an 8 MiB cache). Elsewhere the
+    /// same pool as `pool`.
+    pub writer: AnyPool,
     /// The engine behind it.
     pub backend: Backend,
     /// The URL it was opened with (other pools, e.g. sessions', use it too).
@@ -49,34 +56,50 @@ impl Db {
         }
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
         let opened_with = url.clone();
-        let pool = AnyPoolOptions::new()
-            .max_connections(if url.contains(":memory:") { 1 } else { 8 })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        // Queries are answered from the in-memory index; the database
-                        // reads single entities by key and bulk loads at start.
-                        // 8 MiB of page cache per connection, and no memory-mapped
-                        // reads (mapped pages would count as the server's memory).
-                        conn.execute("PRAGMA cache_size = -8192").await?;
-                        conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await
-            .context("cannot connect to the database")?;
+        let in_memory = url.contains(":memory:");
+        let pool = open_pool(backend, options.clone(), if in_memory { 1 } else { 8 }, READER_CACHE_KIB).await?;
+        let writer = match backend {
+            Backend::Sqlite if !in_memory => open_pool(backend, options, 1, WRITER_CACHE_KIB).await?,
+            _ => pool.clone(),
+        };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply the database migrations")?;
-        Ok(Db { pool, backend, url: opened_with })
+        Ok(Db { pool, writer, backend, url: opened_with })
     }
+}
+
+/// Page cache of each reading SQLite connection. Queries are answered from
+/// the in-memory index: readers fetch single entities by key, and bulk
+/// reads at start stream through.
+const READER_CACHE_KIB: u32 = 2048;
+
+/// Page cache of the SQLite writer, whose inserts into the entity table and
+/// its indexes touch pages all over them.
+const WRITER_CACHE_KIB: u32 = 8192;
+
+/// A pool of up to `connections` with the engine's connection settings.
+async fn open_pool(backend: Backend, options: AnyConnectOptions, connections: u32, cache_kib: u32) -> anyhow::Result<AnyPool> {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    // No memory-mapped reads: mapped pages would count as the server's memory.
+                    conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str()).await?;
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .context("cannot connect to the database")
 }
