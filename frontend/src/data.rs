@@ -3,18 +3,23 @@
 //! These types belong to the frontend on purpose: the server converts its own
 //! catalog model into them, so the pages never depend on the server crate.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::explore::{ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, SortKey};
 
-/// One catalog entity, reduced to what list pages show.
+/// One catalog entity, reduced to what list pages show. The fields most
+/// entities share (kind, namespace, owner, type, lifecycle, system, tags) are
+/// shared strings, so that a server holding 100,000 summaries holds each
+/// owner or tag list once rather than once per entity.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EntitySummary {
     /// Entity kind as written in the file, e.g. `Component` or `API`.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Namespace; `default` when the file does not set one.
-    pub namespace: String,
+    pub namespace: Arc<str>,
     /// `metadata.name`.
     pub name: String,
     /// `metadata.title`, a human-friendly display name.
@@ -22,15 +27,15 @@ pub struct EntitySummary {
     /// `metadata.description`.
     pub description: Option<String>,
     /// `spec.owner`, as an entity reference string.
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// `spec.type`, e.g. `service`, `website` or `openapi`.
-    pub spec_type: Option<String>,
+    pub spec_type: Option<Arc<str>>,
     /// `spec.lifecycle`, e.g. `production` or `experimental`.
-    pub lifecycle: Option<String>,
+    pub lifecycle: Option<Arc<str>>,
     /// `spec.system`, as written.
-    pub system: Option<String>,
+    pub system: Option<Arc<str>>,
     /// `metadata.tags`.
-    pub tags: Vec<String>,
+    pub tags: Arc<[Arc<str>]>,
 }
 
 impl EntitySummary {

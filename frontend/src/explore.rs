@@ -67,17 +67,17 @@ impl FacetKey {
 
     /// The values an entity has for this facet (several for tags).
     pub fn values_of(self, e: &EntitySummary) -> Vec<&str> {
-        fn one(v: &Option<String>) -> Vec<&str> {
+        fn one(v: &Option<std::sync::Arc<str>>) -> Vec<&str> {
             v.as_deref().filter(|s| !s.is_empty()).into_iter().collect()
         }
         match self {
-            FacetKey::Kind => vec![e.kind.as_str()],
+            FacetKey::Kind => vec![&*e.kind],
             FacetKey::Type => one(&e.spec_type),
             FacetKey::Owner => one(&e.owner),
             FacetKey::Lifecycle => one(&e.lifecycle),
             FacetKey::System => one(&e.system),
-            FacetKey::Namespace => vec![e.namespace.as_str()],
-            FacetKey::Tag => e.tags.iter().map(String::as_str).collect(),
+            FacetKey::Namespace => vec![&*e.namespace],
+            FacetKey::Tag => e.tags.iter().map(|t| &**t).collect(),
         }
     }
 }

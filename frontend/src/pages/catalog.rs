@@ -289,7 +289,7 @@ fn row(entity: &EntitySummary, columns: &[Column]) -> impl IntoView + use<> {
             Column::Kind => view! { <td data-label="Kind">{entity.kind.clone()}</td> }.into_any(),
             Column::System => view! { <td data-label="System">{ref_cell(entity.system.as_deref(), "system")}</td> }.into_any(),
             Column::Owner => view! { <td data-label="Owner">{ref_cell(entity.owner.as_deref(), "group")}</td> }.into_any(),
-            Column::Type => view! { <td data-label="Type">{text_or_dash(entity.spec_type.clone())}</td> }.into_any(),
+            Column::Type => view! { <td data-label="Type">{text_or_dash(entity.spec_type.as_deref().map(str::to_owned))}</td> }.into_any(),
             Column::Lifecycle => {
                 let cell = match entity.lifecycle.clone().filter(|v| !v.is_empty()) {
                     Some(l) => {
@@ -314,7 +314,7 @@ fn row(entity: &EntitySummary, columns: &[Column]) -> impl IntoView + use<> {
 
 fn name_cell(entity: &EntitySummary) -> impl IntoView + use<> {
     let display = entity.display_name().to_owned();
-    let qualified = if entity.namespace.is_empty() || entity.namespace == "default" {
+    let qualified = if entity.namespace.is_empty() || &*entity.namespace == "default" {
         entity.name.clone()
     } else {
         format!("{}/{}", entity.namespace, entity.name)

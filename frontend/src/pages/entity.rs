@@ -134,7 +134,7 @@ fn header(entity: &EntityDetail) -> impl IntoView + use<> {
     let kind_class = format!("eyebrow kind-{}", css_token(&s.kind));
     let badges = [
         s.spec_type.clone().map(|t| ("badge", t)),
-        s.lifecycle.clone().map(|l| (if l == "production" { "badge lifecycle-production" } else { "badge lifecycle-experimental" }, l)),
+        s.lifecycle.clone().map(|l| (if &*l == "production" { "badge lifecycle-production" } else { "badge lifecycle-experimental" }, l)),
     ]
     .into_iter()
     .flatten()
@@ -272,7 +272,7 @@ fn about(entity: &EntityDetail) -> impl IntoView + use<> {
 fn node_for(r: &RelationView) -> GraphNode {
     let kind = r.target.as_ref().map_or_else(
         || r.target_ref.split_once(':').map_or("entity", |(k, _)| k).to_owned(),
-        |t| t.kind.clone(),
+        |t| t.kind.to_string(),
     );
     let label = r.target.as_ref().map_or_else(|| short_ref(&r.target_ref, None), |t| t.display_name().to_owned());
     GraphNode {
@@ -287,7 +287,7 @@ fn relations(entity: &EntityDetail) -> impl IntoView + use<> {
     let s = &entity.summary;
     let center = GraphNode {
         entity_ref: s.entity_ref(),
-        kind: s.kind.clone(),
+        kind: s.kind.to_string(),
         label: s.display_name().to_owned(),
         href: Some(s.href()),
     };

@@ -121,6 +121,8 @@ struct State {
     /// Interned target ref → the relations other entities' specs point at
     /// it with, as `(type as written, source slot)`.
     incoming: HashMap<u32, Vec<(RelationType, u32)>>,
+    /// The text the summaries share.
+    shared: summary::SharedText,
 }
 
 impl Default for State {
@@ -134,6 +136,7 @@ impl Default for State {
             by_uid: BTreeMap::new(),
             by_ref: HashMap::new(),
             incoming: HashMap::new(),
+            shared: summary::SharedText::default(),
         }
     }
 }
@@ -141,8 +144,8 @@ impl Default for State {
 impl State {
     /// The state of these strings and entries, with the lists and maps
     /// derived from them (as a snapshot is read back).
-    fn from_parts(strings: Interner, entries: Vec<Option<Entry>>) -> State {
-        let mut state = State { strings, ..State::default() };
+    fn from_parts(strings: Interner, entries: Vec<Option<Entry>>, shared: summary::SharedText) -> State {
+        let mut state = State { strings, shared, ..State::default() };
         state.live = postings::Bits::empty(entries.len());
         state.by_ref.reserve(entries.len());
         for (slot, entry) in entries.iter().enumerate() {
@@ -248,7 +251,7 @@ impl State {
             rows: rows.into(),
             text: Box::from(entity.text.as_str()),
             relations,
-            summary: entity.summary.map(|s| Arc::new(EntitySummary::clone(&s))),
+            summary: entity.summary.map(|s| Arc::new(self.shared.share(&s))),
         };
         self.link(slot, &entry);
         self.entries[slot as usize] = Some(entry);
@@ -389,20 +392,10 @@ fn string_heap(s: &str) -> usize {
     alloc(s.len())
 }
 
+/// Heap bytes of one summary apart from the text it shares.
 fn summary_heap(s: &EntitySummary) -> usize {
     let opt = |o: &Option<String>| o.as_ref().map_or(0, |s| alloc(s.capacity()));
-    alloc(std::mem::size_of::<EntitySummary>() + 16)
-        + alloc(s.kind.capacity())
-        + alloc(s.namespace.capacity())
-        + alloc(s.name.capacity())
-        + opt(&s.title)
-        + opt(&s.description)
-        + opt(&s.owner)
-        + opt(&s.spec_type)
-        + opt(&s.lifecycle)
-        + opt(&s.system)
-        + alloc(s.tags.capacity() * 24)
-        + s.tags.iter().map(|t| alloc(t.capacity())).sum::<usize>()
+    alloc(std::mem::size_of::<EntitySummary>() + 16) + alloc(s.name.capacity()) + opt(&s.title) + opt(&s.description)
 }
 
 impl SearchIndex {
@@ -432,6 +425,7 @@ impl SearchIndex {
             heap.entries += string_heap(&e.uid) + rows + string_heap(&e.text) + alloc(e.relations.len() * 8);
             heap.summaries += e.summary.as_deref().map_or(0, summary_heap);
         }
+        heap.summaries += state.shared.heap_estimate();
         // A B-tree or hash map entry: the key's box, the slot, the node's share.
         heap.maps = state.by_uid.keys().map(|k| string_heap(k) + 32).sum::<usize>()
             + state.by_ref.capacity() * 9

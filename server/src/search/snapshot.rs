@@ -11,11 +11,13 @@
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use portolan_catalog::RelationType;
 use portolan_frontend::EntitySummary;
 
 use super::intern::Interner;
+use super::summary::SharedText;
 use super::{Entry, Row, State};
 
 /// Version 2 puts the byte length of the strings before them, so that the
@@ -194,7 +196,7 @@ pub(super) fn write(state: &State, point: &SnapshotPoint, path: &Path) -> Result
                 out.opt(s.lifecycle.as_deref())?;
                 out.opt(s.system.as_deref())?;
                 out.len(s.tags.len())?;
-                for tag in &s.tags {
+                for tag in s.tags.iter() {
                     out.str(tag)?;
                 }
             }
@@ -239,7 +241,7 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
             let mut file = std::fs::File::open(path)?;
             file.seek(std::io::SeekFrom::Start(entries_at))?;
             let mut input = In::new(BufReader::with_capacity(1 << 20, file), len - entries_at);
-            read_entries(&mut input, n).map(|entries| State::from_parts(Interner::default(), entries))
+            read_entries(&mut input, n).map(|(entries, text)| State::from_parts(Interner::default(), entries, text))
         });
         let mut strings = Interner::with_slots(n);
         let read_strings = (0..n).try_for_each(|_| {
@@ -260,7 +262,8 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
 }
 
 /// The entries of a snapshot, whose ids must be below `slots`.
-fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<Vec<Option<Entry>>, SnapshotError> {
+fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<(Vec<Option<Entry>>, SharedText), SnapshotError> {
+    let mut shared = SharedText::default();
     let known = |id: u32| id == super::intern::NONE || (id as usize) < slots;
     let n = input.len()?;
     let mut entries = Vec::with_capacity(n);
@@ -283,18 +286,21 @@ fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<Vec<Option<E
             .collect::<Result<Box<[(RelationType, u32)]>, SnapshotError>>()?;
         let summary = match input.u8()? {
             0 => None,
-            _ => Some(std::sync::Arc::new(EntitySummary {
-                kind: input.string()?,
-                namespace: input.string()?,
-                name: input.string()?,
-                title: input.opt()?,
-                description: input.opt()?,
-                owner: input.opt()?,
-                spec_type: input.opt()?,
-                lifecycle: input.opt()?,
-                system: input.opt()?,
-                tags: (0..input.len()?).map(|_| input.string()).collect::<Result<_, SnapshotError>>()?,
-            })),
+            _ => {
+                let read = EntitySummary {
+                    kind: input.string()?.into(),
+                    namespace: input.string()?.into(),
+                    name: input.string()?,
+                    title: input.opt()?,
+                    description: input.opt()?,
+                    owner: input.opt()?.map(Arc::from),
+                    spec_type: input.opt()?.map(Arc::from),
+                    lifecycle: input.opt()?.map(Arc::from),
+                    system: input.opt()?.map(Arc::from),
+                    tags: (0..input.len()?).map(|_| input.string().map(Arc::from)).collect::<Result<_, SnapshotError>>()?,
+                };
+                Some(Arc::new(shared.share(&read)))
+            }
         };
         let ids_known = known(entity_ref)
             && rows.iter().all(|r| known(r.key) && known(r.value) && known(r.original))
@@ -307,5 +313,5 @@ fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<Vec<Option<E
     if !input.at_end()? {
         return Err(SnapshotError::Corrupt("bytes after the end"));
     }
-    Ok(entries)
+    Ok((entries, shared))
 }

@@ -1,6 +1,9 @@
 //! An entity's list fields (what the explorer shows and filters on), read
 //! from its JSON. One mapping serves the index, entity pages and previews.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use portolan_catalog::EntityRef;
 use portolan_frontend::EntitySummary;
 use serde::Deserialize;
@@ -55,16 +58,128 @@ pub fn summary_of(entity: &Value) -> Option<EntitySummary> {
     let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
     let namespace = fields.metadata.namespace.unwrap_or_else(|| portolan_catalog::entity_ref::DEFAULT_NAMESPACE.to_owned());
     let canonical = |v: Option<Value>, kind: &str| text(v).map(|t| canonical_ref(&t, kind, &namespace));
+    let shared = |t: Option<String>| t.map(Arc::from);
     Some(EntitySummary {
-        owner: canonical(fields.spec.owner, "group"),
-        system: canonical(fields.spec.system, "system"),
-        spec_type: text(fields.spec.spec_type),
-        lifecycle: text(fields.spec.lifecycle),
-        kind: fields.kind,
+        owner: shared(canonical(fields.spec.owner, "group")),
+        system: shared(canonical(fields.spec.system, "system")),
+        spec_type: shared(text(fields.spec.spec_type)),
+        lifecycle: shared(text(fields.spec.lifecycle)),
+        kind: fields.kind.into(),
         name: fields.metadata.name,
         title: text(fields.metadata.title),
         description: text(fields.metadata.description),
-        tags: fields.metadata.tags.into_iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
-        namespace,
+        tags: fields.metadata.tags.into_iter().filter_map(|t| t.as_str().map(Arc::from)).collect(),
+        namespace: namespace.into(),
     })
+}
+
+/// One copy of each shared summary string and tag list, so that summaries
+/// built apart (one per entity, on any thread) point at the same text.
+/// What no summary holds any more is dropped as the set grows.
+#[derive(Debug, Default)]
+pub(super) struct SharedText {
+    strings: HashSet<Arc<str>>,
+    tag_lists: HashSet<Arc<[Arc<str>]>>,
+    /// Size after the last sweep; the next sweep comes at twice that.
+    swept_at: usize,
+}
+
+impl SharedText {
+    fn string(&mut self, s: &Arc<str>) -> Arc<str> {
+        match self.strings.get(s) {
+            Some(known) => Arc::clone(known),
+            None => {
+                // A copy, not the caller's: theirs may sit among short-lived garbage.
+                let own: Arc<str> = Arc::from(&**s);
+                self.strings.insert(Arc::clone(&own));
+                own
+            }
+        }
+    }
+
+    fn optional(&mut self, s: &Option<Arc<str>>) -> Option<Arc<str>> {
+        s.as_ref().map(|s| self.string(s))
+    }
+
+    /// `summary` with its shared fields pointing at this set's copies.
+    pub(super) fn share(&mut self, summary: &EntitySummary) -> EntitySummary {
+        self.sweep();
+        let tags = match self.tag_lists.get(&summary.tags) {
+            Some(known) => Arc::clone(known),
+            None => {
+                let own: Arc<[Arc<str>]> = summary.tags.iter().map(|t| self.string(t)).collect();
+                self.tag_lists.insert(Arc::clone(&own));
+                own
+            }
+        };
+        EntitySummary {
+            kind: self.string(&summary.kind),
+            namespace: self.string(&summary.namespace),
+            name: summary.name.clone(),
+            title: summary.title.clone(),
+            description: summary.description.clone(),
+            owner: self.optional(&summary.owner),
+            spec_type: self.optional(&summary.spec_type),
+            lifecycle: self.optional(&summary.lifecycle),
+            system: self.optional(&summary.system),
+            tags,
+        }
+    }
+
+    /// Drops what only this set holds, once it has doubled since last time.
+    fn sweep(&mut self) {
+        let size = self.strings.len() + self.tag_lists.len();
+        if size < self.swept_at.max(1024) * 2 {
+            return;
+        }
+        self.tag_lists.retain(|t| Arc::strong_count(t) > 1);
+        self.strings.retain(|s| Arc::strong_count(s) > 1);
+        self.swept_at = self.strings.len() + self.tag_lists.len();
+    }
+
+    /// Estimated heap bytes of the set and the text only it accounts for.
+    pub(super) fn heap_estimate(&self) -> usize {
+        self.strings.capacity() * 17
+            + self.strings.iter().map(|s| (s.len() + 16).next_multiple_of(8)).sum::<usize>()
+            + self.tag_lists.capacity() * 17
+            + self.tag_lists.iter().map(|t| t.len() * 16 + 16).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn component(name: &str, owner: &str) -> EntitySummary {
+        let body = json!({
+            "kind": "Component",
+            "metadata": { "name": name, "tags": ["go", "grpc"] },
+            "spec": { "owner": owner, "type": "service" },
+        });
+        summary_of(&body).expect("a summary")
+    }
+
+    #[test]
+    fn summaries_built_apart_share_their_common_text() {
+        let mut shared = SharedText::default();
+        let a = shared.share(&component("a", "team-a"));
+        let b = shared.share(&component("b", "team-a"));
+        assert!(Arc::ptr_eq(&a.kind, &b.kind) && Arc::ptr_eq(&a.tags, &b.tags) && Arc::ptr_eq(&a.tags[0], &b.tags[0]));
+        assert!(a.owner.as_ref().zip(b.owner.as_ref()).is_some_and(|(x, y)| Arc::ptr_eq(x, y)));
+        assert_eq!((a.owner.as_deref(), b.name.as_str()), (Some("group:default/team-a"), "b"));
+        assert_eq!(a, component("a", "team-a"), "sharing changes no value");
+    }
+
+    #[test]
+    fn text_no_summary_holds_is_dropped_as_the_set_grows() {
+        let mut shared = SharedText::default();
+        let kept = shared.share(&component("kept", "team-kept"));
+        for i in 0..5000 {
+            shared.share(&component("gone", &format!("team-{i}")));
+        }
+        assert!(shared.strings.len() < 3000, "{} strings kept", shared.strings.len());
+        assert!(shared.strings.contains("group:default/team-kept") && shared.strings.contains("Component"));
+        assert_eq!(kept.owner.as_deref(), Some("group:default/team-kept"));
+    }
 }

@@ -34,8 +34,8 @@ impl std::fmt::Debug for LivePortal {
 /// mapping from an entity to its summary).
 pub fn summary(e: &Entity) -> EntitySummary {
     serde_json::to_value(e).ok().and_then(|v| crate::search::summary_of(&v)).unwrap_or_else(|| EntitySummary {
-        kind: e.kind.clone(),
-        namespace: e.metadata.namespace.clone(),
+        kind: e.kind.as_str().into(),
+        namespace: e.metadata.namespace.as_str().into(),
         name: e.metadata.name.clone(),
         title: None,
         description: None,
@@ -43,7 +43,7 @@ pub fn summary(e: &Entity) -> EntitySummary {
         spec_type: None,
         lifecycle: None,
         system: None,
-        tags: Vec::new(),
+        tags: Default::default(),
     })
 }
 

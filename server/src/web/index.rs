@@ -4,6 +4,7 @@
 //! pass over plain arrays and takes a few milliseconds at 100,000 entities.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use portolan_frontend::{EntitySummary, ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, KindCount, SortKey};
@@ -117,7 +118,11 @@ pub struct CatalogIndex {
     facets: Vec<FacetValues>,
     /// Per sort key (in [`SortKey::ALL`] order), each entry's rank.
     ranks: Vec<Vec<u32>>,
-    by_ref: HashMap<String, usize>,
+    /// Entry positions by canonical reference. The table holds positions
+    /// only and compares against the summaries: the references as keys
+    /// would be 100,000 more strings at that size.
+    by_ref: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
     counts: Vec<KindCount>,
 }
 
@@ -142,7 +147,7 @@ impl CatalogIndex {
                     haystack.push('\n');
                     haystack.push_str(&part.to_lowercase());
                 }
-                for tag in &summary.tags {
+                for tag in summary.tags.iter() {
                     haystack.push('\n');
                     haystack.push_str(&tag.to_lowercase());
                 }
@@ -161,7 +166,12 @@ impl CatalogIndex {
             })
             .collect();
         let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect();
-        let by_ref = entries.par_iter().enumerate().map(|(i, e)| (e.summary.entity_ref(), i)).collect();
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let hashes: Vec<u64> = entries.par_iter().map(|e| hasher.hash_one(e.summary.entity_ref())).collect();
+        let mut by_ref = hashbrown::HashTable::with_capacity(entries.len());
+        for (i, &hash) in hashes.iter().enumerate() {
+            by_ref.insert_unique(hash, u32::try_from(i).unwrap_or(u32::MAX), |&j| hashes[j as usize]);
+        }
         let kind_facet = &facets[0];
         let mut counts: Vec<(usize, String, usize)> = vec![];
         let mut per_kind: HashMap<u32, usize> = HashMap::new();
@@ -176,7 +186,7 @@ impl CatalogIndex {
         }
         counts.sort_by_key(|a| (a.0, a.1.to_lowercase()));
         let counts = counts.into_iter().map(|(_, kind, count)| KindCount { kind, count }).collect();
-        CatalogIndex { cache: std::sync::Mutex::default(), entries, facets, ranks, by_ref, counts }
+        CatalogIndex { cache: std::sync::Mutex::default(), entries, facets, ranks, by_ref, hasher, counts }
     }
 
     /// Number of entities.
@@ -196,7 +206,9 @@ impl CatalogIndex {
 
     /// The summary of an entity by canonical reference.
     pub fn get(&self, entity_ref: &str) -> Option<&EntitySummary> {
-        self.by_ref.get(&entity_ref.to_lowercase()).and_then(|&i| self.entries.get(i)).map(|e| e.summary.as_ref())
+        let wanted = entity_ref.to_lowercase();
+        let found = self.by_ref.find(self.hasher.hash_one(&wanted), |&i| self.entries.get(i as usize).is_some_and(|e| e.summary.entity_ref() == wanted));
+        found.and_then(|&i| self.entries.get(i as usize)).map(|e| e.summary.as_ref())
     }
 
     /// One explorer page, from the cache when it was asked for before.
@@ -371,7 +383,7 @@ mod tests {
             namespace: "default".into(),
             name: name.into(),
             owner: Some(owner.into()),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            tags: tags.iter().map(|t| Arc::from(*t)).collect(),
             ..Default::default()
         })
     }

@@ -44,8 +44,8 @@ fn viewer() -> Viewer {
 
 fn checkout() -> EntitySummary {
     EntitySummary {
-        kind: "Component".to_owned(),
-        namespace: "default".to_owned(),
+        kind: "Component".into(),
+        namespace: "default".into(),
         name: "checkout".to_owned(),
         title: Some("Checkout".to_owned()),
         ..EntitySummary::default()

@@ -44,14 +44,14 @@ fn viewer() -> Viewer {
 
 fn template() -> crate::data::EntitySummary {
     crate::data::EntitySummary {
-        kind: "Template".to_owned(),
-        namespace: "default".to_owned(),
+        kind: "Template".into(),
+        namespace: "default".into(),
         name: "go-service".to_owned(),
         title: Some("Go service".to_owned()),
         description: Some("Golden path for a new Go HTTP service.".to_owned()),
-        owner: Some("group:default/platform-eng".to_owned()),
-        spec_type: Some("service".to_owned()),
-        tags: vec!["go".to_owned(), "service".to_owned()],
+        owner: Some("group:default/platform-eng".into()),
+        spec_type: Some("service".into()),
+        tags: ["go".into(), "service".into()].into(),
         ..Default::default()
     }
 }
