@@ -225,6 +225,11 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     );
     println!("resident memory after the ingest: {:.0} MB (peak so far {:.0} MB)", rss_mb(), peak_rss_mb());
     anyhow::ensure!(catalog.index.len() as i64 == stored, "the index holds {} entities, the database {stored}", catalog.index.len());
+    // The pages' index, which `portolan serve` keeps beside the search index
+    // and rebuilds after every change (the edit below makes one).
+    let portal = crate::web::LivePortal::new(Arc::clone(&catalog));
+    portal.reload().await?;
+    println!("resident memory with the pages' index too: {:.0} MB (peak so far {:.0} MB)", rss_mb(), peak_rss_mb());
 
     let app = crate::api::catalog::router(Arc::clone(&catalog));
     let n = args.requests.max(1);
@@ -251,12 +256,17 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let saving = Instant::now();
     catalog.save_index_snapshot(true).await;
     let size = std::fs::metadata(&snapshot).map_or(0, |m| m.len());
-    println!("index snapshot saved in {:.2?} ({:.0} MB)", saving.elapsed(), size as f64 / 1e6);
+    println!("index snapshot saved in {:.2?} ({:.0} MB; peak RSS so far {:.0} MB)", saving.elapsed(), size as f64 / 1e6, peak_rss_mb());
     let repass = Instant::now();
     catalog.process_all().await?;
-    println!("re-pass of the unchanged catalog (every file read and parsed again, nothing written): {:.2?}", repass.elapsed());
+    println!(
+        "re-pass of the unchanged catalog (every file read and parsed again, nothing written): {:.2?} (peak RSS so far {:.0} MB)",
+        repass.elapsed(),
+        peak_rss_mb()
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx));
+    let refresher = tokio::spawn(Arc::clone(&catalog).run_refresh_loop(stop_rx.clone()));
+    let reloader = tokio::spawn(portal.clone().follow_changes(stop_rx));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let file = root.parent().context("root folder")?.join("services/000/service-0.yaml");
     let text = std::fs::read_to_string(&file)?;
@@ -271,18 +281,24 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
         anyhow::ensure!(edited_at.elapsed() < Duration::from_secs(120), "the edit never showed");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
+    // The pages' index is rebuilt after the change, as in a server.
+    while !portal.current().get("component:default/service-0").and_then(|s| s.title.as_deref()).is_some_and(|t| t.contains("(edited)")) {
+        anyhow::ensure!(edited_at.elapsed() < Duration::from_secs(120), "the pages never showed the edit");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     std::fs::write(&file, text)?;
     let _ = stop_tx.send(true);
     let _ = refresher.await;
+    let _ = reloader.await;
     println!("file edit visible in the API after {latency:.2?}");
 
     println!(
-        "peak RSS of the serving process (ingest, queries, a re-pass, an edit, a snapshot save): {:.0} MB",
+        "peak RSS of the serving process (ingest, the pages' index, queries, a re-pass, an edit and the rebuild it causes, a snapshot save): {:.0} MB",
         peak_rss_mb()
     );
 
     // A restart is a new process, timed in one: from the snapshot, then without it.
-    drop((app, catalog));
+    drop((app, portal, catalog));
     db.pool.close().await;
     db.writer.close().await;
     // What the ingest wrote is flushed first: a start right after it would
