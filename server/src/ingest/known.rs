@@ -7,7 +7,7 @@
 //! [`Known`] takes under half of that: the hash as bytes, the source shared
 //! by the entities of one file, no copy of the reference or location id.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use crate::store::entities::StoredState;

@@ -8,7 +8,7 @@
 //! also settles what the pass no longer emits: errors recorded where a read
 //! failed, orphans deleted or marked.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use portolan_catalog::{EntityRef, Relation};
 use serde_json::{Map, Value};

@@ -1,8 +1,9 @@
 //! An entity's list fields (what the explorer shows and filters on), read
 //! from its JSON. One mapping serves the index, entity pages and previews.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+
+use hashbrown::HashSet;
 
 use portolan_catalog::EntityRef;
 use portolan_frontend::EntitySummary;

@@ -1,7 +1,7 @@
 //! Keeping the index in step with the database: a full load from
 //! `entities`, then the `catalog_changes` rows after the last one applied.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::path::Path;
 
 use futures_util::StreamExt;
@@ -186,8 +186,10 @@ impl SearchIndex {
                 }
             }
             let sources = entities::index_sources_of(&db.pool, &fetch).await?;
-            let found: HashSet<&str> = sources.iter().map(|s| s.uid.as_str()).collect();
-            let removals: Vec<String> = fetch.iter().filter(|u| !found.contains(u.as_str())).cloned().collect();
+            let removals: Vec<String> = {
+                let found: HashSet<&str> = sources.iter().map(|s| s.uid.as_str()).collect();
+                fetch.iter().filter(|u| !found.contains(u.as_str())).cloned().collect()
+            };
             let built = tokio::task::spawn_blocking(move || build(&sources)).await?;
             upserts.extend(built);
             applied += upserts.len() + removals.len();
