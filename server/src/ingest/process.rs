@@ -78,7 +78,7 @@ pub struct Collected {
 
 /// How many entities a pass stores per transaction: what bounds the parsed
 /// entities held in memory, while a transaction stays short.
-const CHUNK: usize = 4_096;
+const CHUNK: usize = 2_048;
 
 /// What the reading half of a pass hands the writing half.
 enum Read {
