@@ -2,7 +2,7 @@
 //!
 //! Keys with few distinct values (kind, `spec.type`, `spec.owner`, tags,
 //! lifecycles: the keys facets are asked for) keep their values and
-//! spellings up to date as entities come and go ([`KeyValues`]). A facet on
+//! spellings up to date as entities come and go ([`Tracked`]). A facet on
 //! such a key is counted from the inverted lists, one list per value, and
 //! never looks at an entity. Keys with many values (names, uids,
 //! descriptions) drop that record once they pass [`MAX_TRACKED`] values and
@@ -28,12 +28,13 @@ type Spelling = (u32, u32);
 /// The spellings one lower-cased value was written with.
 type Spellings = Vec<Spelling>;
 
-/// What is known of one key's values. Most keys have a single value written
-/// one way: every string item of an array also makes a key of its own
-/// (`spec.dependson.<ref>` = `true`, Backstage's rule), about one per
-/// entity, so that case is kept inline rather than in a map.
+/// What is known of one key's values, kept beside the key's inverted list
+/// ([`super::postings::Postings`]) as entities come and go. Most keys have
+/// a single value written one way: every string item of an array also
+/// makes a key of its own (`spec.dependson.<ref>` = `true`, Backstage's
+/// rule), about one per entity, so that case is kept inline, not in a map.
 #[derive(Debug)]
-enum Tracked {
+pub(super) enum Tracked {
     /// One value, one spelling.
     One { value: u32, spelling: Spelling },
     /// Every value id, with its spellings.
@@ -43,7 +44,7 @@ enum Tracked {
 }
 
 /// The values of one tracked key: `(value id, its spellings)`.
-type ValueList<'a> = Vec<(u32, &'a [Spelling])>;
+pub(super) type ValueList<'a> = Vec<(u32, &'a [Spelling])>;
 
 /// Counts `row` in among `values`.
 fn count_in(values: &mut HashMap<u32, Spellings>, row: &Row) {
@@ -69,96 +70,75 @@ fn count_out(values: &mut HashMap<u32, Spellings>, row: &Row) {
     }
 }
 
-/// The values of every key with few of them, kept beside the inverted lists.
-#[derive(Debug, Default)]
-pub(super) struct KeyValues {
-    by_key: HashMap<u32, Tracked>,
-}
-
-impl KeyValues {
-    /// Counts in the rows of one entity (sorted by key, as entries keep them).
-    pub(super) fn add(&mut self, rows: &[Row]) {
-        for group in rows.chunk_by(|a, b| a.key == b.key) {
-            let mut valued = group.iter().filter(|r| r.value != NONE).peekable();
-            let tracked = match self.by_key.entry(group[0].key) {
-                MapEntry::Vacant(vacant) => match (valued.next(), valued.peek()) {
-                    (Some(row), None) => {
-                        vacant.insert(Tracked::One { value: row.value, spelling: (row.original, 1) });
-                        continue;
-                    }
-                    (first, _) => {
-                        let mut values = Box::<HashMap<u32, Spellings>>::default();
-                        first.into_iter().for_each(|row| count_in(&mut values, row));
-                        vacant.insert(Tracked::Values(values))
-                    }
-                },
-                MapEntry::Occupied(occupied) => occupied.into_mut(),
-            };
-            if let Tracked::One { value, spelling } = *tracked {
-                let mut values = Box::<HashMap<u32, Spellings>>::default();
-                values.insert(value, vec![spelling]);
-                *tracked = Tracked::Values(values);
-            }
-            let Tracked::Values(values) = tracked else { continue };
-            valued.for_each(|row| count_in(values, row));
-            if values.len() > MAX_TRACKED {
-                *tracked = Tracked::TooMany;
+impl Tracked {
+    /// The values of a key one entity's rows (`group`, all of that key)
+    /// bring in first.
+    pub(super) fn of(group: &[Row]) -> Tracked {
+        let mut valued = group.iter().filter(|r| r.value != NONE);
+        match (valued.next(), valued.next()) {
+            (Some(row), None) => Tracked::One { value: row.value, spelling: (row.original, 1) },
+            _ => {
+                let mut tracked = Tracked::Values(Box::default());
+                tracked.add(group);
+                tracked
             }
         }
     }
 
-    /// Counts out the rows of one entity, as [`KeyValues::add`] counted them in.
-    pub(super) fn remove(&mut self, rows: &[Row]) {
-        for group in rows.chunk_by(|a, b| a.key == b.key) {
-            let MapEntry::Occupied(mut entry) = self.by_key.entry(group[0].key) else { continue };
-            let emptied = match entry.get_mut() {
-                Tracked::One { value, spelling } => {
-                    let rows = group.iter().filter(|r| r.value == *value && r.original == spelling.0).count();
-                    spelling.1 = spelling.1.saturating_sub(u32::try_from(rows).unwrap_or(u32::MAX));
-                    spelling.1 == 0
+    /// Counts in another entity's rows of the key.
+    pub(super) fn add(&mut self, group: &[Row]) {
+        if let Tracked::One { value, spelling } = *self {
+            let mut values = Box::<HashMap<u32, Spellings>>::default();
+            values.insert(value, vec![spelling]);
+            *self = Tracked::Values(values);
+        }
+        let Tracked::Values(values) = self else { return };
+        group.iter().filter(|r| r.value != NONE).for_each(|row| count_in(values, row));
+        if values.len() > MAX_TRACKED {
+            *self = Tracked::TooMany;
+        }
+    }
+
+    /// Counts out an entity's rows of the key, as [`Tracked::add`] counted
+    /// them in (the key stays: other entities still have it).
+    pub(super) fn remove(&mut self, group: &[Row]) {
+        match self {
+            Tracked::One { value, spelling } => {
+                let rows = group.iter().filter(|r| r.value == *value && r.original == spelling.0).count();
+                spelling.1 = spelling.1.saturating_sub(u32::try_from(rows).unwrap_or(u32::MAX));
+                if spelling.1 == 0 {
+                    *self = Tracked::Values(Box::default());
                 }
-                Tracked::Values(values) => {
-                    group.iter().filter(|r| r.value != NONE).for_each(|row| count_out(values, row));
-                    false
-                }
-                Tracked::TooMany => false,
-            };
-            if emptied {
-                entry.remove();
             }
+            Tracked::Values(values) => group.iter().filter(|r| r.value != NONE).for_each(|row| count_out(values, row)),
+            Tracked::TooMany => {}
         }
     }
 
-    /// The values of `key` with their spellings, if it has few enough.
-    fn values_of(&self, key: u32) -> Option<ValueList<'_>> {
-        match self.by_key.get(&key) {
-            Some(Tracked::One { value, spelling }) => Some(vec![(*value, std::slice::from_ref(spelling))]),
-            Some(Tracked::Values(values)) => Some(values.iter().map(|(&value, spellings)| (value, spellings.as_slice())).collect()),
-            Some(Tracked::TooMany) | None => None,
+    /// The values with their spellings, if there are few enough.
+    pub(super) fn list(&self) -> Option<ValueList<'_>> {
+        match self {
+            Tracked::One { value, spelling } => Some(vec![(*value, std::slice::from_ref(spelling))]),
+            Tracked::Values(values) => Some(values.iter().map(|(&value, spellings)| (value, spellings.as_slice())).collect()),
+            Tracked::TooMany => None,
         }
     }
 
-    /// How many keys are tracked, and how many values they hold.
-    pub(super) fn tracked(&self) -> (usize, usize) {
-        let values = self.by_key.values().map(|t| match t {
+    /// How many values are known.
+    pub(super) fn len(&self) -> usize {
+        match self {
             Tracked::One { .. } => 1,
             Tracked::Values(values) => values.len(),
             Tracked::TooMany => 0,
-        });
-        (self.by_key.len(), values.sum())
+        }
     }
 
-    /// Estimated heap bytes.
+    /// Estimated heap bytes beyond the value itself.
     pub(super) fn heap_estimate(&self) -> usize {
-        self.by_key.capacity() * (std::mem::size_of::<(u32, Tracked)>() + 1)
-            + self
-                .by_key
-                .values()
-                .map(|t| match t {
-                    Tracked::Values(values) => 48 + values.capacity() * 29 + values.values().map(|s| s.capacity() * 8 + 16).sum::<usize>(),
-                    Tracked::One { .. } | Tracked::TooMany => 0,
-                })
-                .sum::<usize>()
+        match self {
+            Tracked::Values(values) => 48 + values.capacity() * 29 + values.values().map(|s| s.capacity() * 8 + 16).sum::<usize>(),
+            Tracked::One { .. } | Tracked::TooMany => 0,
+        }
     }
 }
 
@@ -236,7 +216,7 @@ impl SearchIndex {
             .iter()
             .map(|facet| {
                 let Some(key) = strings.get(&facet.to_lowercase()) else { return Vec::new() };
-                let counts = match state.postings.values.values_of(key) {
+                let counts = match state.postings.values_of(key) {
                     Some(values) => state.count_from_lists(key, values, selected.as_ref()),
                     None => state.count_by_scan(key, entries()),
                 };
@@ -255,14 +235,15 @@ impl SearchIndex {
 mod tests {
     use super::*;
     use crate::search::IndexedEntity;
+    use crate::search::postings::Postings;
 
     fn row(key: u32, value: u32, original: u32) -> Row {
         Row { key, value, original }
     }
 
     /// The values of `key` with their spellings, sorted.
-    fn listed(values: &KeyValues, key: u32) -> Option<Vec<(u32, Vec<Spelling>)>> {
-        let mut list: Vec<(u32, Vec<Spelling>)> = values.values_of(key)?.into_iter().map(|(v, s)| (v, s.to_vec())).collect();
+    fn listed(postings: &Postings, key: u32) -> Option<Vec<(u32, Vec<Spelling>)>> {
+        let mut list: Vec<(u32, Vec<Spelling>)> = postings.values_of(key)?.into_iter().map(|(v, s)| (v, s.to_vec())).collect();
         list.iter_mut().for_each(|(_, s)| s.sort());
         list.sort();
         Some(list)
@@ -270,22 +251,26 @@ mod tests {
 
     #[test]
     fn values_and_spellings_follow_adds_and_removes() {
-        let mut values = KeyValues::default();
+        let mut postings = Postings::default();
         let a = [row(1, 10, 10), row(1, 11, 12), row(2, 20, 20), row(3, 30, 30)];
         let b = [row(1, 11, 11), row(3, 30, 31)];
-        values.add(&a);
-        assert_eq!(listed(&values, 3), Some(vec![(30, vec![(30, 1)])]), "one value, one spelling");
-        values.add(&b);
-        assert_eq!(listed(&values, 1), Some(vec![(10, vec![(10, 1)]), (11, vec![(11, 1), (12, 1)])]));
-        assert_eq!(listed(&values, 3), Some(vec![(30, vec![(30, 1), (31, 1)])]), "a second spelling");
-        values.remove(&a);
-        assert_eq!(listed(&values, 1), Some(vec![(11, vec![(11, 1)])]));
-        assert_eq!(listed(&values, 2), None, "a key with one value goes with it");
-        values.add(&[row(2, 21, 21)]);
-        values.add(&[row(2, 21, 21)]);
-        values.remove(&[row(2, 21, 21)]);
-        assert_eq!(listed(&values, 2), Some(vec![(21, vec![(21, 1)])]), "rows are counted");
-        assert_eq!(values.tracked(), (3, 3));
+        postings.add(1, &a);
+        assert_eq!(listed(&postings, 3), Some(vec![(30, vec![(30, 1)])]), "one value, one spelling");
+        postings.add(2, &b);
+        assert_eq!(listed(&postings, 1), Some(vec![(10, vec![(10, 1)]), (11, vec![(11, 1), (12, 1)])]));
+        assert_eq!(listed(&postings, 3), Some(vec![(30, vec![(30, 1), (31, 1)])]), "a second spelling");
+        postings.remove(1, &a);
+        assert_eq!(listed(&postings, 1), Some(vec![(11, vec![(11, 1)])]));
+        assert_eq!(listed(&postings, 2), None, "a key no entity has is gone");
+        postings.add(3, &[row(2, 21, 21)]);
+        postings.add(4, &[row(2, 21, 21), row(4, NONE, NONE)]);
+        postings.remove(3, &[row(2, 21, 21)]);
+        assert_eq!(listed(&postings, 2), Some(vec![(21, vec![(21, 1)])]), "rows are counted");
+        assert_eq!(postings.tracked(), (4, 3));
+        postings.add(5, &[row(5, 50, 50)]);
+        postings.add(6, &[row(5, NONE, NONE)]);
+        postings.remove(5, &[row(5, 50, 50)]);
+        assert_eq!(listed(&postings, 5), Some(vec![]), "a key whose only value went stays, with none");
     }
 
     /// Lists and scans agree on every tracked key, over all entities and
@@ -315,7 +300,7 @@ mod tests {
         for key in ["kind", "spec.owner", "metadata.tags", "spec.type", "metadata.name"] {
             let key = state.strings.get(key).expect("a key");
             for selected in [None, Some(&some)] {
-                let values = state.postings.values.values_of(key).expect("tracked");
+                let values = state.postings.values_of(key).expect("tracked");
                 let listed = spelled(state.count_from_lists(key, values, selected));
                 let bits = selected.unwrap_or(&state.live);
                 let scanned = spelled(state.count_by_scan(key, bits.iter().filter_map(|s| state.entries[s as usize].as_ref())));
@@ -327,12 +312,18 @@ mod tests {
 
     #[test]
     fn a_key_with_too_many_values_is_no_longer_tracked() {
-        let mut values = KeyValues::default();
+        let mut postings = Postings::default();
         for v in 0..=MAX_TRACKED as u32 {
-            values.add(&[row(7, v, v)]);
+            postings.add(v, &[row(7, v, v)]);
         }
-        assert!(values.values_of(7).is_none());
-        values.remove(&[row(7, 0, 0)]);
-        assert!(values.values_of(7).is_none(), "stays counted by scan");
+        assert!(postings.values_of(7).is_none());
+        postings.remove(0, &[row(7, 0, 0)]);
+        assert!(postings.values_of(7).is_none(), "stays counted by scan");
+        for v in 1..=MAX_TRACKED as u32 {
+            postings.remove(v, &[row(7, v, v)]);
+        }
+        // The key's id may be interned again for another key: it starts afresh.
+        postings.add(1, &[row(7, 3, 3)]);
+        assert_eq!(listed(&postings, 7), Some(vec![(3, vec![(3, 1)])]));
     }
 }

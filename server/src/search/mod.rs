@@ -357,7 +357,7 @@ pub struct IndexStats {
     pub text_bytes: usize,
     /// Relations written by entities' specs.
     pub relations: usize,
-    /// Keys whose values are tracked for facets, and those values.
+    /// Keys, and the values known for facets over all of them.
     pub facet_keys: (usize, usize),
     /// Estimated heap bytes per part, to see where the memory goes.
     pub heap: HeapEstimate,
@@ -377,7 +377,8 @@ pub struct HeapEstimate {
     pub summaries: usize,
     /// The inverted lists.
     pub postings: usize,
-    /// The values and spellings of the keys facets are counted from lists for.
+    /// The values and spellings of the keys facets are counted from lists
+    /// for (beyond the key entries, which `postings` counts).
     pub facet_values: usize,
     /// The uid, ref and incoming-relation maps.
     pub maps: usize,
@@ -405,14 +406,14 @@ impl SearchIndex {
         let mut stats = IndexStats {
             strings: state.strings.len(),
             string_bytes: state.strings.bytes(),
-            facet_keys: state.postings.values.tracked(),
+            facet_keys: state.postings.tracked(),
             ..IndexStats::default()
         };
         let mut heap = HeapEstimate {
             strings: state.strings.heap_estimate(),
             entries: alloc(state.entries.capacity() * std::mem::size_of::<Option<Entry>>()),
             postings: state.postings.heap_estimate(),
-            facet_values: state.postings.values.heap_estimate(),
+            facet_values: state.postings.values_heap_estimate(),
             ..HeapEstimate::default()
         };
         for e in state.live() {

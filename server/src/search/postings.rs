@@ -7,7 +7,7 @@ use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
 
 use super::Row;
-use super::facets::KeyValues;
+use super::facets::{Tracked, ValueList};
 use super::intern::NONE;
 
 /// A set of slots as bits.
@@ -110,17 +110,22 @@ enum Slots {
     Many(u32),
 }
 
+/// What is kept per key: which slots have it, and its values for facets.
+#[derive(Debug)]
+struct KeyEntry {
+    slots: Slots,
+    values: Tracked,
+}
+
 /// Sorted slot lists per `(key, value)` and per key.
 #[derive(Debug, Default)]
 pub(super) struct Postings {
     by_value: HashMap<(u32, u32), Slots>,
-    by_key: HashMap<u32, Slots>,
+    by_key: HashMap<u32, KeyEntry>,
     /// The lists of two slots or more; each sorted.
     lists: Vec<Vec<u32>>,
     /// Indexes of `lists` free for reuse.
     free: Vec<u32>,
-    /// The values of the keys with few of them, for facets.
-    pub(super) values: KeyValues,
 }
 
 /// The lists of [`Postings`], apart from its maps so both can be borrowed.
@@ -212,38 +217,44 @@ impl Lists<'_> {
 }
 
 impl Postings {
-    fn split(&mut self) -> (&mut HashMap<(u32, u32), Slots>, &mut HashMap<u32, Slots>, Lists<'_>) {
+    fn split(&mut self) -> (&mut HashMap<(u32, u32), Slots>, &mut HashMap<u32, KeyEntry>, Lists<'_>) {
         (&mut self.by_value, &mut self.by_key, Lists { lists: &mut self.lists, free: &mut self.free })
     }
 
     /// Lists `slot` under its rows (sorted by key, as entries keep them).
     pub(super) fn add(&mut self, slot: u32, rows: &[Row]) {
-        self.values.add(rows);
         let (by_value, by_key, mut lists) = self.split();
-        let mut last_key = None;
-        for row in rows {
-            if row.value != NONE {
+        for group in rows.chunk_by(|a, b| a.key == b.key) {
+            for row in group.iter().filter(|r| r.value != NONE) {
                 lists.add_to(by_value, (row.key, row.value), slot);
             }
-            if last_key != Some(row.key) {
-                lists.add_to(by_key, row.key, slot);
-                last_key = Some(row.key);
+            match by_key.entry(group[0].key) {
+                Entry::Occupied(mut e) => {
+                    let entry = e.get_mut();
+                    lists.add(&mut entry.slots, slot);
+                    entry.values.add(group);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(KeyEntry { slots: Slots::One(slot), values: Tracked::of(group) });
+                }
             }
         }
     }
 
     /// Takes `slot` off the lists of its rows.
     pub(super) fn remove(&mut self, slot: u32, rows: &[Row]) {
-        self.values.remove(rows);
         let (by_value, by_key, mut lists) = self.split();
-        let mut last_key = None;
-        for row in rows {
-            if row.value != NONE {
+        for group in rows.chunk_by(|a, b| a.key == b.key) {
+            for row in group.iter().filter(|r| r.value != NONE) {
                 lists.remove_from(by_value, (row.key, row.value), slot);
             }
-            if last_key != Some(row.key) {
-                lists.remove_from(by_key, row.key, slot);
-                last_key = Some(row.key);
+            if let Entry::Occupied(mut e) = by_key.entry(group[0].key) {
+                let entry = e.get_mut();
+                if lists.remove(&mut entry.slots, slot) {
+                    e.remove();
+                } else {
+                    entry.values.remove(group);
+                }
             }
         }
     }
@@ -259,7 +270,7 @@ impl Postings {
     /// Estimated heap bytes of the lists and their maps.
     pub(super) fn heap_estimate(&self) -> usize {
         self.by_value.capacity() * (std::mem::size_of::<((u32, u32), Slots)>() + 1)
-            + self.by_key.capacity() * (std::mem::size_of::<(u32, Slots)>() + 1)
+            + self.by_key.capacity() * (std::mem::size_of::<(u32, KeyEntry)>() + 1)
             + self.lists.capacity() * 24
             + self.lists.iter().map(|l| if l.capacity() == 0 { 0 } else { l.capacity() * 4 + 16 }).sum::<usize>()
     }
@@ -271,7 +282,23 @@ impl Postings {
 
     /// Slots with `key`.
     pub(super) fn with_key(&self, key: u32) -> &[u32] {
-        self.slice(self.by_key.get(&key))
+        self.slice(self.by_key.get(&key).map(|e| &e.slots))
+    }
+
+    /// The values of `key` with their spellings, if it has few enough.
+    pub(super) fn values_of(&self, key: u32) -> Option<ValueList<'_>> {
+        self.by_key.get(&key).and_then(|e| e.values.list())
+    }
+
+    /// Keys, and the values known for facets over all of them.
+    pub(super) fn tracked(&self) -> (usize, usize) {
+        (self.by_key.len(), self.by_key.values().map(|e| e.values.len()).sum())
+    }
+
+    /// Estimated heap bytes of the values known for facets, beyond the
+    /// key entries themselves.
+    pub(super) fn values_heap_estimate(&self) -> usize {
+        self.by_key.values().map(|e| e.values.heap_estimate()).sum()
     }
 }
 

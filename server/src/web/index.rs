@@ -206,7 +206,7 @@ impl CatalogIndex {
 
     /// The summary of an entity by canonical reference.
     pub fn get(&self, entity_ref: &str) -> Option<&EntitySummary> {
-        let wanted = entity_ref.to_lowercase();
+        let wanted = entity_ref.to_ascii_lowercase();
         let found = self.by_ref.find(self.hasher.hash_one(&wanted), |&i| self.entries.get(i as usize).is_some_and(|e| e.summary.entity_ref() == wanted));
         found.and_then(|&i| self.entries.get(i as usize)).map(|e| e.summary.as_ref())
     }
