@@ -131,9 +131,13 @@ impl<R: Read> In<R> {
         self.str().map(str::to_owned)
     }
     fn opt(&mut self) -> Result<Option<String>, SnapshotError> {
+        Ok(self.opt_str()?.map(str::to_owned))
+    }
+    /// The next optional string, valid until the next read.
+    fn opt_str(&mut self) -> Result<Option<&str>, SnapshotError> {
         match self.u8()? {
             0 => Ok(None),
-            1 => Ok(Some(self.string()?)),
+            1 => Ok(Some(self.str()?)),
             _ => Err(SnapshotError::Corrupt("a bad option tag")),
         }
     }
@@ -287,19 +291,19 @@ fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<(Vec<Option<
         let summary = match input.u8()? {
             0 => None,
             _ => {
-                let read = EntitySummary {
-                    kind: input.string()?.into(),
-                    namespace: input.string()?.into(),
-                    name: input.string()?,
-                    title: input.opt()?,
-                    description: input.opt()?,
-                    owner: input.opt()?.map(Arc::from),
-                    spec_type: input.opt()?.map(Arc::from),
-                    lifecycle: input.opt()?.map(Arc::from),
-                    system: input.opt()?.map(Arc::from),
-                    tags: (0..input.len()?).map(|_| input.string().map(Arc::from)).collect::<Result<_, SnapshotError>>()?,
-                };
-                Some(Arc::new(shared.share(&read)))
+                // The shared fields are looked up as read, not copied first.
+                let kind = shared.text(input.str()?);
+                let namespace = shared.text(input.str()?);
+                let name = input.string()?;
+                let title = input.opt()?;
+                let description = input.opt()?;
+                let owner = input.opt_str()?.map(|s| shared.text(s));
+                let spec_type = input.opt_str()?.map(|s| shared.text(s));
+                let lifecycle = input.opt_str()?.map(|s| shared.text(s));
+                let system = input.opt_str()?.map(|s| shared.text(s));
+                let tags = (0..input.len()?).map(|_| Ok(shared.text(input.str()?))).collect::<Result<Vec<_>, SnapshotError>>()?;
+                let tags = shared.tag_list(&tags);
+                Some(Arc::new(EntitySummary { kind, namespace, name, title, description, owner, spec_type, lifecycle, system, tags }))
             }
         };
         let ids_known = known(entity_ref)

@@ -86,12 +86,12 @@ pub(super) struct SharedText {
 }
 
 impl SharedText {
-    fn string(&mut self, s: &Arc<str>) -> Arc<str> {
+    /// The shared copy of `s`.
+    pub(super) fn text(&mut self, s: &str) -> Arc<str> {
         match self.strings.get(s) {
             Some(known) => Arc::clone(known),
             None => {
-                // A copy, not the caller's: theirs may sit among short-lived garbage.
-                let own: Arc<str> = Arc::from(&**s);
+                let own: Arc<str> = Arc::from(s);
                 self.strings.insert(Arc::clone(&own));
                 own
             }
@@ -99,23 +99,36 @@ impl SharedText {
     }
 
     fn optional(&mut self, s: &Option<Arc<str>>) -> Option<Arc<str>> {
-        s.as_ref().map(|s| self.string(s))
+        s.as_deref().map(|s| self.text(s))
     }
 
-    /// `summary` with its shared fields pointing at this set's copies.
-    pub(super) fn share(&mut self, summary: &EntitySummary) -> EntitySummary {
-        self.sweep();
-        let tags = match self.tag_lists.get(&summary.tags) {
+    /// The shared copy of a tag list (whose tags are shared already).
+    pub(super) fn tag_list(&mut self, tags: &[Arc<str>]) -> Arc<[Arc<str>]> {
+        match self.tag_lists.get(tags) {
             Some(known) => Arc::clone(known),
             None => {
-                let own: Arc<[Arc<str>]> = summary.tags.iter().map(|t| self.string(t)).collect();
+                let own: Arc<[Arc<str>]> = Arc::from(tags);
                 self.tag_lists.insert(Arc::clone(&own));
                 own
             }
+        }
+    }
+
+    /// `summary` with its shared fields pointing at this set's copies; the
+    /// rest is copied, not moved, since the caller's may sit among
+    /// short-lived garbage.
+    pub(super) fn share(&mut self, summary: &EntitySummary) -> EntitySummary {
+        self.sweep();
+        let tags = match self.tag_lists.get(&*summary.tags) {
+            Some(known) => Arc::clone(known),
+            None => {
+                let tags: Vec<Arc<str>> = summary.tags.iter().map(|t| self.text(t)).collect();
+                self.tag_list(&tags)
+            }
         };
         EntitySummary {
-            kind: self.string(&summary.kind),
-            namespace: self.string(&summary.namespace),
+            kind: self.text(&summary.kind),
+            namespace: self.text(&summary.namespace),
             name: summary.name.clone(),
             title: summary.title.clone(),
             description: summary.description.clone(),
