@@ -81,25 +81,29 @@ fn proc_status_mb(field: &str) -> f64 {
 /// would otherwise pay for a prepare on each of the first eight.
 const WARM_UP: usize = 16;
 
+/// GETs `uri` and reads the whole body; how long that took. A response
+/// that is not a success is an error.
+async fn timed_get(app: &axum::Router, uri: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty())?).await?;
+    let status = response.status();
+    axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    let took = started.elapsed();
+    anyhow::ensure!(status.is_success(), "{uri}: {status}");
+    Ok(took)
+}
+
 /// GETs each of `uris` in turn; p50 and p99 of the response times, after
 /// [`WARM_UP`] untimed requests (printed: the slowest of them).
 pub(super) async fn time_requests(app: &axum::Router, uris: &[String]) -> anyhow::Result<(Duration, Duration)> {
     let mut slowest_warm_up = Duration::ZERO;
     for uri in uris.iter().cycle().take(WARM_UP) {
-        let started = Instant::now();
-        let response = app.clone().oneshot(Request::get(uri.as_str()).body(Body::empty())?).await?;
-        axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-        slowest_warm_up = slowest_warm_up.max(started.elapsed());
+        slowest_warm_up = slowest_warm_up.max(timed_get(app, uri).await?);
     }
     println!("  ({WARM_UP} untimed requests first, the slowest of them {slowest_warm_up:.2?})");
     let mut times = Vec::with_capacity(uris.len());
     for uri in uris {
-        let started = Instant::now();
-        let response = app.clone().oneshot(Request::get(uri.as_str()).body(Body::empty())?).await?;
-        let status = response.status();
-        axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-        times.push(started.elapsed());
-        anyhow::ensure!(status.is_success(), "{uri}: {status}");
+        times.push(timed_get(app, uri).await?);
     }
     times.sort();
     Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
