@@ -158,7 +158,7 @@ pub async fn process_location(
             let (ready, failures) = match read {
                 Read::Chunk(chunk) => {
                     stored.emitted += chunk.len();
-                    (std::mem::replace(&mut pending, Some(tokio::spawn(stage(chunk)))), None)
+                    (pending.replace(tokio::spawn(stage(chunk))), None)
                 }
                 Read::Done(failures) => (pending.take(), Some(failures)),
             };

@@ -92,7 +92,8 @@ async fn open_pool(backend: Backend, options: AnyConnectOptions, connections: u3
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    // No memory-mapped reads: mapped pages would count as the server's memory.
+                    // A page cache of `cache_kib`, and no memory-mapped reads
+                    // (mapped pages would count as the server's memory).
                     conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str()).await?;
                     conn.execute("PRAGMA temp_store = MEMORY").await?;
                 }
