@@ -264,7 +264,7 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let repass = Instant::now();
     catalog.process_all().await?;
     println!(
-        "re-pass of the unchanged catalog (every file read and parsed again, nothing written): {:.2?} (peak RSS so far {:.0} MB)",
+        "re-pass of the unchanged catalog (every file read; only those with Location entities or $text references parsed again; nothing written): {:.2?} (peak RSS so far {:.0} MB)",
         repass.elapsed(),
         peak_rss_mb()
     );

@@ -16,8 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::known::{Known, KnownBuilder};
 use super::process::{Emitted, OrphanStrategy, ProcessOutcome};
+use super::unchanged::FileNotes;
 use crate::search::LocalChanges;
 use crate::store::entities::{self, EntityWrite, StoredState};
+use crate::store::fingerprints;
 use crate::store::locations::LocationRow;
 use crate::store::{Db, changes};
 
@@ -60,9 +62,12 @@ pub(super) struct PassWriter<'a> {
     /// (those it has are marked there).
     kept: HashSet<String>,
     /// For a whole-location pass: the location's stored entities by
-    /// reference, read once in the first chunk's transaction (one query
-    /// instead of a lookup per chunk), and settled with the last.
+    /// reference, read once as the pass starts ([`PassWriter::read_stored`];
+    /// one query instead of a lookup per chunk), and settled with the last.
     stored: Option<HashMap<Box<str>, Known>>,
+    /// Files this pass found unchanged (not parsed): their stored entities
+    /// count as emitted.
+    unchanged: HashSet<String>,
     /// Where the chunks' time went, for the debug log.
     pub timing: WriteTiming,
 }
@@ -77,25 +82,26 @@ pub(super) struct WriteTiming {
 
 impl<'a> PassWriter<'a> {
     pub fn new(db: &'a Db, location: &'a LocationRow, orphans: OrphanStrategy, scope: Scope<'a>) -> PassWriter<'a> {
-        PassWriter { db, location, orphans, scope, kept: HashSet::new(), stored: None, timing: WriteTiming::default() }
+        PassWriter { db, location, orphans, scope, kept: HashSet::new(), stored: None, unchanged: HashSet::new(), timing: WriteTiming::default() }
     }
 
-    /// Stores one chunk. With `last`, the same transaction also settles the
-    /// stored entities the pass did not emit. Returns what the index must
-    /// apply next (the caller hands it to [`SearchIndex::sync`], in order).
+    /// Stores one chunk, and the fingerprints of the files it came from.
+    /// With `last`, the same transaction also settles the stored entities
+    /// the pass did not emit. Returns what the index must apply next (the
+    /// caller hands it to [`SearchIndex::sync`], in order).
     pub async fn write(
         &mut self,
         chunk: Vec<Staged>,
+        notes: FileNotes,
         last: Option<&ReadFailures>,
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<Result<LocalChanges, NeedsWholePass>> {
         let phase = std::time::Instant::now();
         let mut tx = changes::begin_write(&self.db).await?;
         if matches!(self.scope, Scope::Location) && self.stored.is_none() {
-            let mut builder = KnownBuilder::default();
-            entities::each_state_of_location(&mut *tx, &self.location.id, |state| builder.push(state)).await?;
-            self.stored = Some(builder.finish());
+            self.stored = Some(known_of_location(&mut *tx, &self.location.id).await?);
         }
+        self.unchanged.extend(notes.unchanged);
         // Entities not stored from this location may be another's (a conflict).
         let refs: Vec<String> =
             chunk.iter().map(|e| &e.key).filter(|r| self.stored.as_ref().is_none_or(|k| !k.contains_key(r.as_str()))).cloned().collect();
@@ -151,6 +157,7 @@ impl<'a> PassWriter<'a> {
         entities::delete_many(&mut tx, &replaced).await?;
         let upserts = self.insert(&mut tx, to_write).await?;
         entities::clear_errors_many(&mut tx, &cleared).await?;
+        fingerprints::replace(&mut tx, &self.location.id, &notes.forget, &notes.record).await?;
         let written = phase.elapsed();
         if let Some(failures) = last {
             match self.settle_unemitted(&mut tx, failures, outcome).await? {
@@ -183,10 +190,25 @@ impl<'a> PassWriter<'a> {
         Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
     }
 
-    /// Notes that this pass emitted `entity_ref`; `false` when it already had.
+    /// Reads the location's stored entities ahead of the first chunk, while
+    /// the files are read (a re-pass of unchanged files sends its only
+    /// chunk at the end, and this read was then half its time). Outside the
+    /// chunks' transactions: the pass holds the catalog's processing lock, so
+    /// the only other writer of these entities is a delete through the API,
+    /// which the pass then sees as stored (an entity it emits unchanged stays
+    /// deleted until the next pass; one it settles is already gone).
+    pub async fn read_stored(&mut self) -> anyhow::Result<()> {
+        if matches!(self.scope, Scope::Location) && self.stored.is_none() {
+            self.stored = Some(known_of_location(&self.db.pool, &self.location.id).await?);
+        }
+        Ok(())
+    }
+
+    /// Notes that this pass emitted `entity_ref`; `false` when it already
+    /// had (an unchanged file emitted it, or an earlier document).
     fn mark_emitted(&mut self, entity_ref: &str) -> bool {
         match self.stored.as_mut().and_then(|k| k.get_mut(entity_ref)) {
-            Some(known) => !std::mem::replace(&mut known.emitted, true),
+            Some(known) => !std::mem::replace(&mut known.emitted, true) && !self.unchanged.contains(&*known.source),
             None => self.kept.insert(entity_ref.to_owned()),
         }
     }
@@ -194,9 +216,14 @@ impl<'a> PassWriter<'a> {
     /// Whether this pass emitted `entity_ref`.
     fn was_emitted(&self, entity_ref: &str) -> bool {
         match self.stored.as_ref().and_then(|k| k.get(entity_ref)) {
-            Some(known) => known.emitted,
+            Some(known) => self.emitted_known(known),
             None => self.kept.contains(entity_ref),
         }
+    }
+
+    /// Whether this pass emitted a stored entity, read again or unchanged.
+    fn emitted_known(&self, known: &Known) -> bool {
+        known.emitted || self.unchanged.contains(&*known.source)
     }
 
     /// Records errors on, orphans or deletes the stored entities of the
@@ -210,7 +237,7 @@ impl<'a> PassWriter<'a> {
         let states = match self.scope {
             Scope::Location => match &self.stored {
                 // Only those not emitted again are settled: most are.
-                Some(stored) => stored.iter().filter(|(_, k)| !k.emitted).map(|(r, k)| k.to_state(r, &self.location.id)).collect(),
+                Some(stored) => stored.iter().filter(|(_, k)| !self.emitted_known(k)).map(|(r, k)| k.to_state(r, &self.location.id)).collect(),
                 None => entities::states_of_location(&mut *tx, &self.location.id).await?,
             },
             Scope::Sources(sources) => {
@@ -243,6 +270,16 @@ impl<'a> PassWriter<'a> {
         }
         Ok(Ok(deleted))
     }
+}
+
+/// A location's stored entities by reference, in their compact form.
+async fn known_of_location<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    location_id: &str,
+) -> Result<HashMap<Box<str>, Known>, sqlx::Error> {
+    let mut builder = KnownBuilder::default();
+    entities::each_state_of_location(ex, location_id, |state| builder.push(state)).await?;
+    Ok(builder.finish())
 }
 
 /// A stored entity as one chunk sees it, from either lookup.

@@ -10,7 +10,8 @@ use portolan_catalog::{Entity, LocationRef, location_targets};
 use tokio::sync::mpsc;
 
 use super::pass::{PassWriter, ReadFailures, Scope, Staged, stage};
-use super::reader::Reader;
+use super::reader::{ReadFile, Reader};
+use super::unchanged::{FileNotes, Fingerprints, Sorted, clean_entities};
 use crate::search::{LocalChanges, SearchIndex};
 use crate::store::entities;
 use crate::store::locations::LocationRow;
@@ -34,7 +35,7 @@ pub enum OrphanStrategy {
 pub struct KindRule(pub Option<Vec<String>>);
 
 impl KindRule {
-    fn allows(&self, kind: &str) -> bool {
+    pub(super) fn allows(&self, kind: &str) -> bool {
         self.0.as_ref().is_none_or(|kinds| kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
     }
 }
@@ -44,6 +45,8 @@ impl KindRule {
 pub struct ProcessOutcome {
     /// Files read.
     pub files: usize,
+    /// Of those, files not parsed again: unchanged since the last pass.
+    pub unchanged_files: usize,
     /// Entities emitted by those files.
     pub emitted: usize,
     /// Entities written because they are new or changed.
@@ -82,8 +85,9 @@ const CHUNK: usize = 2_048;
 
 /// What the reading half of a pass hands the writing half.
 enum Read {
-    /// Entities to store, in the order they were read.
-    Chunk(Vec<Emitted>),
+    /// Entities to store, in the order they were read, with what was learnt
+    /// of the fingerprints of their files and of the unchanged files before them.
+    Chunk(Vec<Emitted>, FileNotes),
     /// Every file is read; what went wrong decides about the rest.
     Done(ReadFailures),
 }
@@ -134,6 +138,8 @@ pub async fn process_location(
     orphans: OrphanStrategy,
 ) -> anyhow::Result<ProcessOutcome> {
     let started = std::time::Instant::now();
+    let root = LocationRef::new(&location.location_type, &location.target).to_string();
+    let fingerprints = Fingerprints::new(crate::store::fingerprints::of_location(&db.pool, &location.id).await?, &root, rule);
     let (sender, mut chunks) = mpsc::channel::<Read>(1);
     let (to_index, mut written) = mpsc::channel::<LocalChanges>(1);
     let mut writer = PassWriter::new(db, location, orphans, Scope::Location);
@@ -152,23 +158,24 @@ pub async fn process_location(
         let mut stored = ProcessOutcome::default();
         // One chunk is held back, so that the last is written with the
         // failures; it is staged meanwhile, while the one before is written.
-        let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<Vec<Staged>>>> = None;
+        let mut pending: Option<(tokio::task::JoinHandle<anyhow::Result<Vec<Staged>>>, FileNotes)> = None;
         let mut busy = std::time::Duration::ZERO;
+        writer.read_stored().await?;
         while let Some(read) = chunks.recv().await {
             let (ready, failures) = match read {
-                Read::Chunk(chunk) => {
-                    stored.emitted += chunk.len();
-                    (pending.replace(tokio::spawn(stage(chunk))), None)
+                Read::Chunk(chunk, notes) => {
+                    stored.emitted += chunk.len() + notes.unchanged_entities;
+                    (pending.replace((tokio::spawn(stage(chunk)), notes)), None)
                 }
                 Read::Done(failures) => (pending.take(), Some(failures)),
             };
-            let ready = match ready {
-                Some(staging) => staging.await??,
-                None => Vec::new(),
+            let (ready, notes) = match ready {
+                Some((staging, notes)) => (staging.await??, notes),
+                None => (Vec::new(), FileNotes::default()),
             };
             let writing = std::time::Instant::now();
-            if (!ready.is_empty() || failures.is_some())
-                && let Ok(changes) = writer.write(ready, failures.as_ref(), &mut stored).await?
+            if (!ready.is_empty() || !notes.is_empty() || failures.is_some())
+                && let Ok(changes) = writer.write(ready, notes, failures.as_ref(), &mut stored).await?
             {
                 to_index.send(changes).await.map_err(|_| anyhow::anyhow!("indexing the location stopped"))?;
             }
@@ -179,7 +186,7 @@ pub async fn process_location(
         // Closed without `Done`: the reading failed, and says why.
         anyhow::Ok(stored)
     };
-    let (read, stored, indexed) = tokio::join!(read_tree(reader, location, rule, sender), writing, indexing);
+    let (read, stored, indexed) = tokio::join!(read_tree(reader, location, rule, Some(fingerprints), sender), writing, indexing);
     // An indexing failure is what stopped the writing, if both failed.
     indexed?;
     let stored = stored?;
@@ -199,19 +206,26 @@ pub async fn collect(reader: &dyn Reader, location: &LocationRow, rule: &KindRul
     let mut emitted = Vec::new();
     let gathering = async {
         while let Some(read) = chunks.recv().await {
-            if let Read::Chunk(chunk) = read {
+            if let Read::Chunk(chunk, _) = read {
                 emitted.extend(chunk);
             }
         }
     };
-    let (read, ()) = tokio::join!(read_tree(reader, location, rule, sender), gathering);
+    let (read, ()) = tokio::join!(read_tree(reader, location, rule, None, sender), gathering);
     Ok(Collected { emitted, outcome: read? })
 }
 
 /// The reading half of a pass: reads the tree breadth first and sends what
-/// it emits in chunks, then the failures. Returns the counts and problems of
-/// reading.
-async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule, chunks: mpsc::Sender<Read>) -> anyhow::Result<ProcessOutcome> {
+/// it emits in chunks, then the failures. With `fingerprints`, files that
+/// did not change since the last pass are not parsed. Returns the counts
+/// and problems of reading.
+async fn read_tree(
+    reader: &dyn Reader,
+    location: &LocationRow,
+    rule: &KindRule,
+    fingerprints: Option<Fingerprints>,
+    chunks: mpsc::Sender<Read>,
+) -> anyhow::Result<ProcessOutcome> {
     let root = LocationRef::new(&location.location_type, &location.target);
     let generated = generated_location_entity(location);
     let generated_ref = generated.entity_ref().to_string();
@@ -224,6 +238,8 @@ async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule,
         failures: ReadFailures::default(),
         emitted: vec![Emitted { entity: generated, source: root.to_string(), parent: None }],
         queue: VecDeque::from([(root, generated_ref)]),
+        fingerprints,
+        notes: FileNotes::default(),
         timing: ReadTiming::default(),
     };
     let mut seen = HashSet::new();
@@ -268,9 +284,12 @@ async fn read_tree(reader: &dyn Reader, location: &LocationRow, rule: &KindRule,
             }
         }
     }
-    let TreeRead { chunks, emitted, failures, outcome, timing, .. } = tree;
-    if !emitted.is_empty() {
-        chunks.send(Read::Chunk(emitted)).await.map_err(|_| stopped())?;
+    let TreeRead { chunks, emitted, failures, outcome, timing, fingerprints, mut notes, .. } = tree;
+    if let Some(fingerprints) = fingerprints {
+        notes.forget.extend(fingerprints.unmatched());
+    }
+    if !emitted.is_empty() || !notes.is_empty() {
+        chunks.send(Read::Chunk(emitted, notes)).await.map_err(|_| stopped())?;
     }
     chunks.send(Read::Done(failures)).await.map_err(|_| stopped())?;
     tracing::debug!(target = %location.target, reading = ?timing.reading, parsing = ?timing.parsing, waiting_for_writes = ?timing.waiting, "location read");
@@ -292,6 +311,10 @@ struct TreeRead<'a> {
     emitted: Vec<Emitted>,
     /// Location targets still to read, with the ref of the entity naming them.
     queue: VecDeque<(LocationRef, String)>,
+    /// The stored fingerprints, in a pass that skips unchanged files.
+    fingerprints: Option<Fingerprints>,
+    /// What goes to the writer with the next chunk.
+    notes: FileNotes,
     timing: ReadTiming,
 }
 
@@ -304,13 +327,19 @@ impl TreeRead<'_> {
 
     /// Parses a group of files on every core, takes in what they emit and
     /// sends a chunk to the writer once there is enough.
-    async fn parse(&mut self, group: Vec<super::reader::ReadFile>, parent_ref: &str) -> anyhow::Result<()> {
+    async fn parse(&mut self, group: Vec<ReadFile>, parent_ref: &str) -> anyhow::Result<()> {
         let parsing = std::time::Instant::now();
+        let (group, fingerprints) = self.skip_unchanged(group, parent_ref).await?;
         let parsed = super::url_reader::parse_read_files(self.reader, group).await?;
         self.timing.parsing += parsing.elapsed();
-        for (file_location, stamp, report) in parsed {
+        for ((file_location, stamp, report), fingerprint) in parsed.into_iter().zip(fingerprints) {
             if let Some(stamp) = stamp {
                 self.outcome.local_files.push(stamp);
+            }
+            if let Some(fingerprint) = fingerprint
+                && let Some(entities) = clean_entities(&report, self.rule)
+            {
+                self.notes.record.push((file_location.to_string(), fingerprint, entities));
             }
             let mut sink = FileSink { emitted: &mut self.emitted, failures: &mut self.failures, outcome: &mut self.outcome };
             for (target, me) in absorb_file(report, &file_location, &self.root, parent_ref, self.rule, &mut sink) {
@@ -319,10 +348,37 @@ impl TreeRead<'_> {
         }
         if self.emitted.len() >= CHUNK {
             let sending = std::time::Instant::now();
-            self.chunks.send(Read::Chunk(std::mem::take(&mut self.emitted))).await.map_err(|_| stopped())?;
+            let chunk = Read::Chunk(std::mem::take(&mut self.emitted), std::mem::take(&mut self.notes));
+            self.chunks.send(chunk).await.map_err(|_| stopped())?;
             self.timing.waiting += sending.elapsed();
         }
         Ok(())
+    }
+
+    /// Takes the files that did not change out of `group` (counted as read,
+    /// their entities as emitted by the writer); returns the rest, each with
+    /// the fingerprint to record if it parses cleanly.
+    async fn skip_unchanged(&mut self, group: Vec<ReadFile>, parent_ref: &str) -> anyhow::Result<(Vec<ReadFile>, Vec<Option<String>>)> {
+        let Some(fingerprints) = self.fingerprints.as_mut() else {
+            let none = vec![None; group.len()];
+            return Ok((group, none));
+        };
+        let mut to_parse = Vec::with_capacity(group.len());
+        let mut prints = Vec::with_capacity(group.len());
+        for sorted in fingerprints.sort_out(group, parent_ref, &mut self.notes).await? {
+            match sorted {
+                Sorted::Unchanged(file) => {
+                    self.outcome.files += 1;
+                    self.outcome.unchanged_files += 1;
+                    self.outcome.local_files.extend(file.stamp);
+                }
+                Sorted::Parse(file, fingerprint) => {
+                    to_parse.push(file);
+                    prints.push(fingerprint);
+                }
+            }
+        }
+        Ok((to_parse, prints))
     }
 }
 
@@ -437,7 +493,9 @@ pub async fn process_files(
     }
     outcome.emitted = emitted.len();
     let mut writer = PassWriter::new(db, location, orphans, Scope::Sources(&sources));
-    let Ok(changes) = writer.write(stage(emitted).await?, Some(&failures), &mut outcome).await? else { return Ok(None) };
+    // The whole pass after this one parses these files again and records them.
+    let notes = FileNotes { forget: sources.clone(), ..FileNotes::default() };
+    let Ok(changes) = writer.write(stage(emitted).await?, notes, Some(&failures), &mut outcome).await? else { return Ok(None) };
     index.sync(db, Some(changes)).await?;
     Ok(Some(outcome))
 }

@@ -161,7 +161,7 @@ impl Catalog {
         for error in &outcome.errors {
             tracing::warn!(location = %location.target, "{error}");
         }
-        tracing::debug!(location = %location.target, files = outcome.files, written = outcome.written, orphaned = outcome.orphaned, "processed");
+        tracing::debug!(location = %location.target, files = outcome.files, unchanged_files = outcome.unchanged_files, written = outcome.written, orphaned = outcome.orphaned, "processed");
         Ok(outcome)
     }
 
@@ -228,6 +228,7 @@ impl Catalog {
         let uids: Vec<String> =
             crate::store::entities::states_of_location(&mut *tx, location_id).await?.into_iter().map(|s| s.uid).collect();
         crate::store::entities::delete_many(&mut tx, &uids).await?;
+        crate::store::fingerprints::forget_location(&mut *tx, location_id).await?;
         locations::delete(&mut *tx, location_id).await?;
         let range = changes::record(&mut tx, &uids).await?;
         tx.commit().await?;
@@ -336,7 +337,7 @@ impl Catalog {
         for error in &outcome.errors {
             tracing::warn!(location = %location.target, "{error}");
         }
-        tracing::debug!(location = %location.target, files = outcome.files, written = outcome.written, "changed files processed");
+        tracing::debug!(location = %location.target, files = outcome.files, unchanged_files = outcome.unchanged_files, written = outcome.written, "changed files processed");
         Ok(outcome)
     }
 

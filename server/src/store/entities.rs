@@ -235,12 +235,12 @@ pub async fn insert_prepared(conn: &mut sqlx::AnyConnection, items: &[PreparedEn
 
 /// Values bound per `IN (…)` statement: far under both engines' limits on
 /// parameters.
-const IN_CHUNK: usize = 1000;
+pub(super) const IN_CHUNK: usize = 1000;
 
 /// The placeholders of an `IN (…)` list of `n` values: `$1, $2, …, $n`,
 /// or `?, ?, …` on SQLite, which looks numbered parameters up in time
 /// linear in their count (a list of 1,000 took it quadratic time).
-fn in_clause(n: usize, sqlite: bool) -> String {
+pub(super) fn in_clause(n: usize, sqlite: bool) -> String {
     if sqlite {
         return vec!["?"; n].join(", ");
     }
@@ -248,12 +248,12 @@ fn in_clause(n: usize, sqlite: bool) -> String {
 }
 
 /// `sql` with each of `values` bound, in order (an `IN (…)` list's values).
-fn bind_all<'q>(sql: &'q str, values: &'q [String]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+pub(super) fn bind_all<'q>(sql: &'q str, values: &'q [String]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
     values.iter().fold(sqlx::query(sql), |query, value| query.bind(value.as_str()))
 }
 
 /// Whether a connection is SQLite's.
-fn conn_is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+pub(super) fn conn_is_sqlite(conn: &sqlx::AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 

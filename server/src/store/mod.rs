@@ -5,6 +5,7 @@ pub mod audit;
 pub mod changes;
 pub mod db;
 pub mod entities;
+pub mod fingerprints;
 pub mod locations;
 pub mod tasks;
 pub mod tokens;

@@ -202,6 +202,73 @@ async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
     }
 }
 
+#[tokio::test]
+async fn a_pass_does_not_parse_the_files_that_did_not_change() {
+    for t in TestDb::all().await {
+        let ws = Workspace::new();
+        let loc = register(&t, &ws.root()).await;
+        let first = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(first.unchanged_files, 0, "{first:?}");
+        let again = run(&t, &loc, OrphanStrategy::Delete).await;
+        // The root file (Location entities) and apis.yaml ($text references) are parsed each time.
+        assert_eq!(again.unchanged_files, again.files - 2, "{again:?}");
+        assert_eq!((again.files, again.emitted, again.written, again.orphaned), (first.files, first.emitted, 0, 0), "{again:?}");
+        assert!(again.errors.is_empty(), "{:?}", again.errors);
+        assert_eq!(count(&t).await, 93);
+
+        // A file a reference points at is read again: its change shows.
+        std::fs::write(ws.path("apis/trips.openapi.yaml"), "openapi: 3.0.0\ninfo: {title: Trips v2, version: '2'}\npaths: {}\n").expect("write");
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        let api = entity(&t, "api:default/trips-api").await.expect("trips api");
+        assert!(api["spec"]["definition"].as_str().is_some_and(|d| d.contains("Trips v2")), "{api}");
+
+        // An entity deleted behind the pass's back comes back: its file is parsed again.
+        let row = entities::by_ref(&t.db.pool, "domain:default/platform").await.expect("by_ref").expect("stored");
+        let mut conn = t.db.pool.acquire().await.expect("connection");
+        assert!(entities::delete(&mut conn, &row.uid).await.expect("delete"));
+        drop(conn);
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(outcome.written, 1, "{outcome:?}");
+        assert!(entity(&t, "domain:default/platform").await.is_some());
+
+        // An edit the file watcher stored, taken back before the next whole
+        // pass: the pass does not take the file for unchanged.
+        ws.edit("domains.yaml", "title: Platform\n", "title: Platform, edited\n");
+        let paths = vec![ws.path("domains.yaml")];
+        process_files(&t.db, &SearchIndex::new(), &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths)
+            .await
+            .expect("process files")
+            .expect("a file of plain entities is enough");
+        assert_eq!(entity(&t, "domain:default/platform").await.expect("platform")["metadata"]["title"], "Platform, edited");
+        ws.edit("domains.yaml", "title: Platform, edited\n", "title: Platform\n");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(outcome.written, 1, "{outcome:?}");
+        assert_eq!(entity(&t, "domain:default/platform").await.expect("platform")["metadata"]["title"], "Platform");
+
+        // A broken file keeps its error on every pass, not only the first.
+        ws.edit("domains.yaml", "title: Platform\n", "title: [unclosed\n");
+        for _ in 0..2 {
+            let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+            assert!(outcome.errors.iter().any(|e| e.contains("domains.yaml")), "{outcome:?}");
+            let kept = entity(&t, "domain:default/platform").await.expect("last good version kept");
+            assert_eq!(kept["metadata"]["title"], "Platform");
+            assert!(kept["status"]["items"][0]["message"].as_str().unwrap_or_default().contains("domains.yaml"), "{kept}");
+        }
+
+        // A file that is gone and comes back unchanged is parsed again.
+        let org = std::fs::read_to_string(ws.path("org.yaml")).expect("org");
+        std::fs::write(ws.path("catalog-info.yaml"), std::fs::read_to_string(ws.root()).expect("root").replacen("- ./org.yaml", "", 1)).expect("write");
+        let removed = run(&t, &loc, OrphanStrategy::Delete).await.orphaned;
+        assert!(removed > 0);
+        ws.edit("catalog-info.yaml", "targets:\n", "targets:\n    - ./org.yaml\n");
+        std::fs::write(ws.path("org.yaml"), org).expect("write");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        // Its entities, and the root's Location entity whose targets changed.
+        assert_eq!(outcome.written, removed + 1, "{outcome:?}");
+        assert_eq!(count(&t).await, 93);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_refresh_loop_notices_an_edit_through_the_file_system_events() {
     use std::sync::Arc;

@@ -1,0 +1,178 @@
+//! Telling the files of a whole-location pass that have not changed since
+//! the last one, so they are not parsed again.
+//!
+//! A periodic pass over 33,000 unchanged files used to parse them all
+//! (3-4 s on both cores every `refreshInterval`, and the server's peak
+//! memory). The parse of a file depends only on its text, where it was read
+//! from, the location above it and the catalog rules, so a fingerprint of
+//! those tells an unchanged file, and its stored entities are taken as
+//! emitted again. Only files that parsed cleanly get a fingerprint: a file
+//! with an invalid document keeps its errors by being parsed each time, a
+//! file with a Location entity must be parsed for the targets to follow,
+//! and a file with `$text`/`$json`/`$yaml` references depends on other files.
+//! A fingerprint is trusted only while the location stores as many clean
+//! entities from the file as it emitted (see
+//! [`crate::store::fingerprints::of_location`]).
+
+use hashbrown::HashMap;
+use sha2::{Digest, Sha256};
+
+use super::process::KindRule;
+use super::reader::ReadFile;
+use crate::store::fingerprints::StoredFingerprint;
+
+/// Raised when what a parse makes of a file changes without its text
+/// changing (validation, annotations): every file is then parsed again once.
+const PARSE_VERSION: u32 = 1;
+
+/// The stored fingerprints of a location, for one pass.
+#[derive(Debug)]
+pub(super) struct Fingerprints {
+    /// What every file's fingerprint starts from: the parse version and the
+    /// pass's context.
+    base: Sha256,
+    /// The stored ones not yet matched to a file this pass read.
+    stored: HashMap<String, StoredFingerprint>,
+    /// The sources this pass has sorted: a file read twice (by two globs)
+    /// is parsed the second time and gets no second fingerprint.
+    sorted: hashbrown::HashSet<String>,
+}
+
+/// What a pass learnt about its files' fingerprints, handed to the writer
+/// with the chunk holding those files' entities.
+#[derive(Debug, Default)]
+pub(super) struct FileNotes {
+    /// Sources that did not change: their stored entities count as emitted.
+    pub unchanged: Vec<String>,
+    /// How many entities those files emitted.
+    pub unchanged_entities: usize,
+    /// Sources whose fingerprints go (files parsed again, or gone).
+    pub forget: Vec<String>,
+    /// Fresh fingerprints: `(source, fingerprint, entities)`.
+    pub record: Vec<(String, String, usize)>,
+}
+
+impl FileNotes {
+    /// Whether there is nothing for the writer to do.
+    pub fn is_empty(&self) -> bool {
+        self.unchanged.is_empty() && self.forget.is_empty() && self.record.is_empty()
+    }
+}
+
+/// A file of a group sorted by [`Fingerprints::sort_out`].
+pub(super) enum Sorted {
+    /// Not changed: not parsed again.
+    Unchanged(ReadFile),
+    /// To parse, with the fingerprint to record if it parses cleanly
+    /// (`None`: it has references to other files, and never gets one).
+    Parse(ReadFile, Option<String>),
+}
+
+impl Fingerprints {
+    /// The fingerprints stored for a location whose root is `root`, read
+    /// under `rule`.
+    pub fn new(stored: std::collections::HashMap<String, StoredFingerprint>, root: &str, rule: &KindRule) -> Fingerprints {
+        let mut base = Sha256::new();
+        base.update(PARSE_VERSION.to_le_bytes());
+        base.update(env!("CARGO_PKG_VERSION").as_bytes());
+        field(&mut base, root);
+        for kind in rule.0.iter().flatten() {
+            field(&mut base, &kind.to_ascii_lowercase());
+        }
+        Fingerprints { base, stored: stored.into_iter().collect(), sorted: hashbrown::HashSet::new() }
+    }
+
+    /// Sorts a group of files read under the Location entity `parent_ref`
+    /// into unchanged ones and ones to parse, hashing them on all cores.
+    pub async fn sort_out(&mut self, group: Vec<ReadFile>, parent_ref: &str, notes: &mut FileNotes) -> anyhow::Result<Vec<Sorted>> {
+        let mut base = self.base.clone();
+        field(&mut base, parent_ref);
+        let hashed = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            group
+                .into_par_iter()
+                .map(|file| {
+                    let source = file.location.to_string();
+                    let fingerprint = (!has_references(&file.text)).then(|| {
+                        let mut hasher = base.clone();
+                        field(&mut hasher, &source);
+                        hasher.update(file.text.as_bytes());
+                        hex::encode(hasher.finalize())
+                    });
+                    (source, fingerprint, file)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        Ok(hashed
+            .into_iter()
+            .map(|(source, fingerprint, file)| {
+                if !self.sorted.insert(source.clone()) {
+                    return Sorted::Parse(file, None);
+                }
+                match self.stored.remove(&source) {
+                Some(stored) if stored.trusted && fingerprint.as_ref() == Some(&stored.fingerprint) => {
+                    notes.unchanged.push(source);
+                    notes.unchanged_entities += stored.entities;
+                    Sorted::Unchanged(file)
+                }
+                Some(_) => {
+                    notes.forget.push(source);
+                    Sorted::Parse(file, fingerprint)
+                }
+                None => Sorted::Parse(file, fingerprint),
+                }
+            })
+            .collect())
+    }
+
+    /// The sources of stored fingerprints no file of this pass matched:
+    /// files gone or unreadable, whose fingerprints go.
+    pub fn unmatched(self) -> Vec<String> {
+        self.stored.into_keys().collect()
+    }
+}
+
+/// Hashes `text` with its length, so that two fields cannot run together.
+fn field(hasher: &mut Sha256, text: &str) {
+    hasher.update((text.len() as u64).to_le_bytes());
+    hasher.update(text.as_bytes());
+}
+
+/// Whether a file may hold `$text`/`$json`/`$yaml` references (whose
+/// targets can change while it does not). A mention in prose counts too.
+fn has_references(text: &str) -> bool {
+    text.match_indices('$').any(|(at, _)| {
+        let rest = &text[at + 1..];
+        rest.starts_with("text") || rest.starts_with("json") || rest.starts_with("yaml")
+    })
+}
+
+/// Whether a parsed file may get a fingerprint: every document is a valid
+/// entity the rules allow, none a Location, and nothing is an error.
+/// Returns how many entities it emitted.
+pub(super) fn clean_entities(report: &portolan_catalog::FileReport, rule: &KindRule) -> Option<usize> {
+    let errors = report.diagnostics.iter().any(|d| d.severity == portolan_catalog::Severity::Error);
+    let mut entities = 0;
+    for doc in &report.documents {
+        let entity = doc.entity.as_ref()?;
+        if !rule.allows(&entity.kind) || entity.kind.eq_ignore_ascii_case("location") {
+            return None;
+        }
+        entities += 1;
+    }
+    (!errors).then_some(entities)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_told_from_prose() {
+        assert!(has_references("description:\n  $text: ./README.md\n"));
+        assert!(has_references("spec:\n  definition:\n    $yaml: https://example.com/api.yaml\n"));
+        assert!(!has_references("description: costs $5 a month\nname: a\n"));
+        assert!(!has_references("name: text-service\n"));
+    }
+}

@@ -1,0 +1,88 @@
+//! The `file_fingerprints` table: what a whole processing pass read from
+//! each file, so the next one can skip parsing the files that did not
+//! change (see `ingest::unchanged`).
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Executor, Row};
+
+use super::entities::{IN_CHUNK, bind_all, conn_is_sqlite, in_clause};
+
+/// A file's row as the next pass reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFingerprint {
+    /// SHA-256, hex, of the text and of what else its parse depends on.
+    pub fingerprint: String,
+    /// How many entities the file emitted.
+    pub entities: usize,
+    /// Whether the location still stores exactly that many entities from
+    /// the file, none orphaned or with errors: only then may the file be
+    /// skipped (an entity deleted through the API, say, makes it read again).
+    pub trusted: bool,
+}
+
+/// Every file fingerprint of a location, by source.
+pub async fn of_location<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    location_id: &str,
+) -> Result<HashMap<String, StoredFingerprint>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT f.source, f.fingerprint, f.entities, \
+           (SELECT count(*) FROM entities e \
+             WHERE e.source = f.source AND e.location_id = f.location_id AND e.orphan = 0 AND e.errors IS NULL) AS stored \
+         FROM file_fingerprints f WHERE f.location_id = $1",
+    )
+    .bind(location_id)
+    .fetch_all(ex)
+    .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let entities: i64 = row.try_get("entities")?;
+        let stored: i64 = row.try_get("stored")?;
+        let fingerprint = StoredFingerprint { fingerprint: row.try_get("fingerprint")?, entities: usize::try_from(entities).unwrap_or(0), trusted: entities == stored };
+        out.insert(row.try_get("source")?, fingerprint);
+    }
+    Ok(out)
+}
+
+/// Drops the fingerprints of `sources` and records `fresh` ones
+/// (`(source, fingerprint, entities)`), in the caller's transaction.
+pub async fn replace(
+    conn: &mut sqlx::AnyConnection,
+    location_id: &str,
+    sources: &[String],
+    fresh: &[(String, String, usize)],
+) -> Result<(), sqlx::Error> {
+    let sqlite = conn_is_sqlite(conn);
+    for chunk in sources.chunks(IN_CHUNK) {
+        let last = if sqlite { "?".to_owned() } else { format!("${}", chunk.len() + 1) };
+        let sql = format!("DELETE FROM file_fingerprints WHERE source IN ({}) AND location_id = {last}", in_clause(chunk.len(), sqlite));
+        bind_all(&sql, chunk).bind(location_id).execute(&mut *conn).await?;
+    }
+    for chunk in fresh.chunks(IN_CHUNK / 4) {
+        let mut sql = String::from("INSERT INTO file_fingerprints (location_id, source, fingerprint, entities) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push_str("(?, ?, ?, ?)");
+            } else {
+                let n = 4 * i;
+                sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+            }
+        }
+        let mut query = sqlx::query(&sql);
+        for (source, fingerprint, entities) in chunk {
+            query = query.bind(location_id).bind(source.as_str()).bind(fingerprint.as_str()).bind(i64::try_from(*entities).unwrap_or(i64::MAX));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Drops every fingerprint of a location (it is being deleted).
+pub async fn forget_location<'c>(ex: impl Executor<'c, Database = Any>, location_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM file_fingerprints WHERE location_id = $1").bind(location_id).execute(ex).await?;
+    Ok(())
+}
