@@ -178,9 +178,10 @@ impl Interner {
     }
 
     /// Every id's reference count and string, in id order (freed ids with
-    /// a count of 0), as a snapshot saves them.
-    pub fn entries(&self) -> Vec<(u32, &str)> {
-        self.spans.iter().zip(&self.counts).map(|(&span, &count)| (count, if count == 0 { "" } else { text(&self.blocks, span) })).collect()
+    /// a count of 0), as a snapshot saves them: walked, not collected (a
+    /// list of 870,000 pairs would add 21 MB to the peak while saving).
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (u32, &str)> + Clone + '_ {
+        self.spans.iter().zip(&self.counts).map(|(&span, &count)| (count, if count == 0 { "" } else { text(&self.blocks, span) }))
     }
 
     /// An empty interner with room for `slots` ids, to be filled in id

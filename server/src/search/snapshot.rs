@@ -157,7 +157,7 @@ pub(super) fn write(state: &State, point: &SnapshotPoint, path: &Path) -> Result
     out.0.write_all(&point.seq.to_le_bytes())?;
     out.str(&point.uid)?;
     let strings = state.strings.entries();
-    let strings_bytes: usize = 4 + strings.iter().map(|(_, text)| 8 + text.len()).sum::<usize>();
+    let strings_bytes: usize = 4 + strings.clone().map(|(_, text)| 8 + text.len()).sum::<usize>();
     out.0.write_all(&(strings_bytes as u64).to_le_bytes())?;
     out.len(strings.len())?;
     for (count, text) in strings {
