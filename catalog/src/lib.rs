@@ -4,6 +4,8 @@
 //! Pure: no async runtime, database or HTTP. Reading files and URLs is the
 //! caller's job, behind [`Resolver`] and [`LocationRef`].
 
+#![forbid(unsafe_code)]
+
 pub mod diagnostics;
 pub mod entity;
 pub mod entity_ref;

@@ -5,6 +5,8 @@
 //! document in one pass, so pages arrive whole and work with JavaScript off.
 //! The server implements the trait; this crate does not depend on the server.
 
+#![forbid(unsafe_code)]
+
 pub mod components;
 pub mod data;
 pub mod explore;

@@ -2,6 +2,8 @@
 //! (HTTP, files, later the database, clusters and git). The pure catalog
 //! model lives in `portolan-catalog`; pages live in `portolan-frontend`.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod app;
 pub mod auth;

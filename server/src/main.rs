@@ -7,6 +7,18 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc v3's `mi_option_purge_delay`, which its Rust bindings do not name.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// That option's default, checked before it is changed: another value means
+/// another numbering, or a `MIMALLOC_PURGE_DELAY` set by the operator.
+const MIMALLOC_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1_000;
+/// How long mimalloc keeps freed pages before it gives them back to the OS.
+/// An ingest frees parsed chunks all the time, and with the default second
+/// they all counted in the resident memory: at 100,000 entities the peak was
+/// 380-390 MB with 1 s, 346-348 MB with 25 ms, for no measurable CPU time
+/// (0 ms cost about 2.5 s of CPU in one ingest).
+const PURGE_DELAY_MS: std::ffi::c_long = 25;
+
 fn main() -> ExitCode {
     // Transparent huge pages off for this process: mimalloc asks for them on
     // its arenas, and every 2 MB page touched then counts whole. At 100,000
@@ -15,5 +27,19 @@ fn main() -> ExitCode {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         eprintln!("could not turn transparent huge pages off: {e}");
     }
+    shorten_purge_delay();
     portolan::cli::main()
+}
+
+/// Sets mimalloc's purge delay to [`PURGE_DELAY_MS`] unless it is not at
+/// its default.
+#[allow(unsafe_code)]
+fn shorten_purge_delay() {
+    // SAFETY: both calls read or write one word of mimalloc's option table,
+    // which mimalloc allows at any time from any thread; no pointer is passed.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == MIMALLOC_DEFAULT_PURGE_DELAY_MS {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
+        }
+    }
 }
