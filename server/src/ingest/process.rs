@@ -160,7 +160,6 @@ pub async fn process_location(
         // failures; it is staged meanwhile, while the one before is written.
         let mut pending: Option<(tokio::task::JoinHandle<anyhow::Result<Vec<Staged>>>, FileNotes)> = None;
         let mut busy = std::time::Duration::ZERO;
-        writer.read_stored().await?;
         while let Some(read) = chunks.recv().await {
             let (ready, failures) = match read {
                 Read::Chunk(chunk, notes) => {

@@ -97,7 +97,7 @@ impl Fingerprints {
                         let mut hasher = base.clone();
                         field(&mut hasher, &source);
                         hasher.update(file.text.as_bytes());
-                        hex::encode(hasher.finalize())
+                        <[u8; 32]>::from(hasher.finalize())
                     });
                     (source, fingerprint, file)
                 })
@@ -111,16 +111,16 @@ impl Fingerprints {
                     return Sorted::Parse(file, None);
                 }
                 match self.stored.remove(&source) {
-                Some(stored) if stored.trusted && fingerprint.as_ref() == Some(&stored.fingerprint) => {
+                Some(stored) if stored.trusted && fingerprint == Some(stored.fingerprint) => {
                     notes.unchanged.push(source);
                     notes.unchanged_entities += stored.entities;
                     Sorted::Unchanged(file)
                 }
                 Some(_) => {
                     notes.forget.push(source);
-                    Sorted::Parse(file, fingerprint)
+                    Sorted::Parse(file, fingerprint.map(hex::encode))
                 }
-                None => Sorted::Parse(file, fingerprint),
+                None => Sorted::Parse(file, fingerprint.map(hex::encode)),
                 }
             })
             .collect())

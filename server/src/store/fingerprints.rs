@@ -11,8 +11,9 @@ use super::entities::{IN_CHUNK, bind_all, conn_is_sqlite, in_clause};
 /// A file's row as the next pass reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFingerprint {
-    /// SHA-256, hex, of the text and of what else its parse depends on.
-    pub fingerprint: String,
+    /// SHA-256 of the text and of what else its parse depends on (zeros
+    /// when the stored text is not a hash).
+    pub fingerprint: [u8; 32],
     /// How many entities the file emitted.
     pub entities: usize,
     /// Whether the location still stores exactly that many entities from
@@ -26,21 +27,25 @@ pub async fn of_location<'c>(
     ex: impl Executor<'c, Database = Any>,
     location_id: &str,
 ) -> Result<HashMap<String, StoredFingerprint>, sqlx::Error> {
-    let rows = sqlx::query(
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query(
         "SELECT f.source, f.fingerprint, f.entities, \
            (SELECT count(*) FROM entities e \
              WHERE e.source = f.source AND e.location_id = f.location_id AND e.orphan = 0 AND e.errors IS NULL) AS stored \
          FROM file_fingerprints f WHERE f.location_id = $1",
     )
     .bind(location_id)
-    .fetch_all(ex)
-    .await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for row in rows {
+    .fetch(ex);
+    let mut out = HashMap::new();
+    while let Some(row) = rows.try_next().await? {
         let entities: i64 = row.try_get("entities")?;
         let stored: i64 = row.try_get("stored")?;
-        let fingerprint = StoredFingerprint { fingerprint: row.try_get("fingerprint")?, entities: usize::try_from(entities).unwrap_or(0), trusted: entities == stored };
-        out.insert(row.try_get("source")?, fingerprint);
+        let mut fingerprint = [0u8; 32];
+        if hex::decode_to_slice(row.try_get::<&str, _>("fingerprint")?, &mut fingerprint).is_err() {
+            fingerprint = [0u8; 32];
+        }
+        let entities_then = usize::try_from(entities).unwrap_or(0);
+        out.insert(row.try_get("source")?, StoredFingerprint { fingerprint, entities: entities_then, trusted: entities == stored });
     }
     Ok(out)
 }
