@@ -262,10 +262,12 @@ async fn run(args: &CatalogBenchArgs, url: &str, root: &std::path::Path, shape: 
     let size = std::fs::metadata(&snapshot).map_or(0, |m| m.len());
     println!("index snapshot saved in {:.2?} ({:.0} MB; peak RSS so far {:.0} MB)", saving.elapsed(), size as f64 / 1e6, peak_rss_mb());
     let repass = Instant::now();
+    let cpu = cpu_time();
     catalog.process_all().await?;
     println!(
-        "re-pass of the unchanged catalog (every file read; only those with Location entities or $text references parsed again; nothing written): {:.2?} (peak RSS so far {:.0} MB)",
+        "re-pass of the unchanged catalog (every file read; only those with Location entities or $text references parsed again; nothing written): {:.2?}, {:.2?} of CPU (peak RSS so far {:.0} MB)",
         repass.elapsed(),
+        cpu_time().saturating_sub(cpu),
         peak_rss_mb()
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
