@@ -76,8 +76,15 @@ impl Fingerprints {
         base.update(PARSE_VERSION.to_le_bytes());
         base.update(env!("CARGO_PKG_VERSION").as_bytes());
         field(&mut base, root);
-        for kind in rule.0.iter().flatten() {
-            field(&mut base, &kind.to_ascii_lowercase());
+        // Every kind allowed differs from none allowed.
+        match &rule.0 {
+            None => base.update([0u8]),
+            Some(kinds) => {
+                base.update([1u8]);
+                for kind in kinds {
+                    field(&mut base, &kind.to_ascii_lowercase());
+                }
+            }
         }
         Fingerprints { base, stored: stored.into_iter().collect(), sorted: hashbrown::HashSet::new() }
     }
@@ -174,5 +181,17 @@ mod tests {
         assert!(has_references("spec:\n  definition:\n    $yaml: https://example.com/api.yaml\n"));
         assert!(!has_references("description: costs $5 a month\nname: a\n"));
         assert!(!has_references("name: text-service\n"));
+    }
+
+    #[test]
+    fn the_rules_and_the_root_are_part_of_every_fingerprint() {
+        let base = |root: &str, rule: KindRule| hex::encode(Fingerprints::new(Default::default(), root, &rule).base.finalize());
+        let all = base("file:/c/catalog-info.yaml", KindRule(None));
+        let none = base("file:/c/catalog-info.yaml", KindRule(Some(vec![])));
+        let components = base("file:/c/catalog-info.yaml", KindRule(Some(vec!["Component".into()])));
+        assert_ne!(all, none);
+        assert_ne!(none, components);
+        assert_eq!(components, base("file:/c/catalog-info.yaml", KindRule(Some(vec!["component".into()]))));
+        assert_ne!(all, base("file:/d/catalog-info.yaml", KindRule(None)));
     }
 }
