@@ -64,7 +64,7 @@ pub struct StoredState {
 }
 
 /// The columns [`state_from_row`] reads.
-const STATE_COLUMNS: &str = "uid, entity_ref, location_id, source, hash, orphan, errors";
+pub(super) const STATE_COLUMNS: &str = "uid, entity_ref, location_id, source, hash, orphan, errors";
 
 /// The processing state of every entity emitted by a location.
 pub async fn states_of_location<'c>(
@@ -148,7 +148,7 @@ pub async fn state_of_ref<'c>(ex: impl Executor<'c, Database = Any>, entity_ref:
     row.as_ref().map(state_from_row).transpose()
 }
 
-fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sqlx::Error> {
+pub(super) fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sqlx::Error> {
     Ok(StoredState {
         uid: row.try_get("uid")?,
         entity_ref: row.try_get("entity_ref")?,

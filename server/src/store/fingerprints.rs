@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Executor, Row};
 
-use super::entities::{IN_CHUNK, bind_all, conn_is_sqlite, in_clause};
+use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, state_from_row};
 
 /// A file's row as the next pass reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,5 +89,33 @@ pub async fn replace(
 /// Drops every fingerprint of a location (it is being deleted).
 pub async fn forget_location<'c>(ex: impl Executor<'c, Database = Any>, location_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM file_fingerprints WHERE location_id = $1").bind(location_id).execute(ex).await?;
+    Ok(())
+}
+
+/// Calls `each` with the processing state of every entity of a location
+/// that was not read from one of `sources` (files a pass found unchanged,
+/// whose entities it need not look at: most of them, in a periodic pass).
+/// The sources go through a temporary table of the connection: an `IN`
+/// list of 33,000 is past both engines' limits on parameters.
+pub async fn each_state_outside(
+    conn: &mut sqlx::AnyConnection,
+    location_id: &str,
+    sources: &[String],
+    mut each: impl FnMut(StoredState),
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS pass_sources (source TEXT PRIMARY KEY NOT NULL)").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
+    let rows: Vec<[Option<String>; 1]> = sources.iter().map(|s| [Some(s.clone())]).collect();
+    let rows: Vec<&[Option<String>]> = rows.iter().map(|r| r.as_slice()).collect();
+    insert_rows(&mut *conn, "pass_sources", &["source"], &rows).await?;
+    let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE location_id = $1 AND source NOT IN (SELECT source FROM pass_sources)");
+    {
+        let mut found = sqlx::query(&sql).bind(location_id).fetch(&mut *conn);
+        while let Some(row) = found.try_next().await? {
+            each(state_from_row(&row)?);
+        }
+    }
+    sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
     Ok(())
 }

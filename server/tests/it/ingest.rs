@@ -216,6 +216,21 @@ async fn a_pass_does_not_parse_the_files_that_did_not_change() {
         assert!(again.errors.is_empty(), "{:?}", again.errors);
         assert_eq!(count(&t).await, 93);
 
+        // A new file defining an entity of an unchanged file again: the
+        // first definition is kept, as when both files are parsed.
+        let original_root = std::fs::read_to_string(ws.root()).expect("root");
+        std::fs::write(ws.path("extra.yaml"), "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: rider-experience\n  title: Second definition\nspec:\n  owner: rider-apps\n").expect("write");
+        ws.edit("catalog-info.yaml", "    - ./components/platform-core.yaml\n", "    - ./components/platform-core.yaml\n    - ./extra.yaml\n");
+        let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
+        assert!(outcome.errors.iter().any(|e| e.contains("extra.yaml") && e.contains("defined twice")), "{outcome:?}");
+        let domain = entity(&t, "domain:default/rider-experience").await.expect("domain");
+        assert_eq!(domain["metadata"]["title"], "Rider Experience");
+        assert!(domain["metadata"]["annotations"]["backstage.io/managed-by-location"].as_str().is_some_and(|l| l.ends_with("/domains.yaml")), "{domain}");
+        std::fs::write(ws.root(), original_root).expect("write");
+        std::fs::remove_file(ws.path("extra.yaml")).expect("rm");
+        run(&t, &loc, OrphanStrategy::Delete).await;
+        assert_eq!(count(&t).await, 93);
+
         // A file a reference points at is read again: its change shows.
         std::fs::write(ws.path("apis/trips.openapi.yaml"), "openapi: 3.0.0\ninfo: {title: Trips v2, version: '2'}\npaths: {}\n").expect("write");
         run(&t, &loc, OrphanStrategy::Delete).await;
