@@ -65,9 +65,9 @@ pub(super) struct PassWriter<'a> {
     /// reference, read once in the first chunk's transaction (one query
     /// instead of a lookup per chunk), and settled with the last. Those of
     /// files found unchanged by then are left out: they are emitted as
-    /// stored, and a chunk's entity missing here is looked up by reference. Not read
-    /// ahead while the files are: with the files' texts, that raised the
-    /// peak memory of a re-pass by 20-45 MB for no measurable time.
+    /// stored, and a chunk's entity missing here is looked up by reference.
+    /// Not read ahead while the files are: with the files' texts, that
+    /// raised the peak memory of a re-pass by 20-45 MB for no measurable time.
     stored: Option<HashMap<Box<str>, Known>>,
     /// Files this pass found unchanged (not parsed): their stored entities
     /// count as emitted.
@@ -122,9 +122,7 @@ impl<'a> PassWriter<'a> {
         let mut cleared: Vec<String> = Vec::new();
         for e in chunk {
             let (key, hash) = (e.key.as_str(), e.hash.as_str());
-            // An entity left out of `stored` was read from an unchanged file.
-            let from_unchanged = others.get(key).is_some_and(|s| s.location_id == self.location.id && self.unchanged.contains(&s.source));
-            if !self.mark_emitted(key) || from_unchanged {
+            if !self.mark_emitted(key, &others) {
                 outcome.errors.push(format!("{}: {key} is defined twice; the first definition is kept", e.source));
                 continue;
             }
@@ -197,10 +195,13 @@ impl<'a> PassWriter<'a> {
     }
 
     /// Notes that this pass emitted `entity_ref`; `false` when it already
-    /// had (an unchanged file emitted it, or an earlier document).
-    fn mark_emitted(&mut self, entity_ref: &str) -> bool {
+    /// had (an unchanged file emitted it, or an earlier document). `others`
+    /// are the chunk's stored entities that `stored` does not hold.
+    fn mark_emitted(&mut self, entity_ref: &str, others: &HashMap<String, StoredState>) -> bool {
         match self.stored.as_mut().and_then(|k| k.get_mut(entity_ref)) {
             Some(known) => !std::mem::replace(&mut known.emitted, true) && !self.unchanged.contains(&*known.source),
+            // Left out of `stored` because an unchanged file of this location emitted it.
+            None if others.get(entity_ref).is_some_and(|s| s.location_id == self.location.id && self.unchanged.contains(&s.source)) => false,
             None => self.kept.insert(entity_ref.to_owned()),
         }
     }
@@ -275,8 +276,7 @@ async fn known_of_location(
     if unchanged.is_empty() {
         entities::each_state_of_location(&mut *conn, location_id, |state| builder.push(state)).await?;
     } else {
-        let sources: Vec<String> = unchanged.iter().cloned().collect();
-        fingerprints::each_state_outside(conn, location_id, &sources, |state| builder.push(state)).await?;
+        fingerprints::each_state_outside(conn, location_id, unchanged, |state| builder.push(state)).await?;
     }
     Ok(builder.finish())
 }

@@ -292,24 +292,7 @@ pub async fn insert_rows(
     let sqlite = conn_is_sqlite(conn);
     let per_chunk = (30_000 / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_chunk) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            sql.push_str(if i > 0 { ", (" } else { "(" });
-            for c in 0..columns.len() {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                if sqlite {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-            }
-            sql.push(')');
-        }
+        let sql = insert_statement(table, columns, chunk.len(), sqlite);
         let mut query = sqlx::query(&sql);
         for row in chunk {
             for value in row.iter() {
@@ -319,6 +302,30 @@ pub async fn insert_rows(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…)` with placeholders for
+/// `rows` rows: `?` on SQLite (see [`insert_rows`]), `$1, $2, …` elsewhere.
+pub(super) fn insert_statement(table: &str, columns: &[&str], rows: usize, sqlite: bool) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for i in 0..rows {
+        sql.push_str(if i > 0 { ", (" } else { "(" });
+        for c in 0..columns.len() {
+            n += 1;
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Records processing errors on an entity, keeping its last good body.

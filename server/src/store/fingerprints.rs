@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Executor, Row};
 
-use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, state_from_row};
+use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, insert_statement, state_from_row};
 
 /// A file's row as the next pass reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +44,8 @@ pub async fn of_location<'c>(
         if hex::decode_to_slice(row.try_get::<&str, _>("fingerprint")?, &mut fingerprint).is_err() {
             fingerprint = [0u8; 32];
         }
-        let entities_then = usize::try_from(entities).unwrap_or(0);
-        out.insert(row.try_get("source")?, StoredFingerprint { fingerprint, entities: entities_then, trusted: entities == stored });
+        let trusted = entities == stored;
+        out.insert(row.try_get("source")?, StoredFingerprint { fingerprint, entities: usize::try_from(entities).unwrap_or(0), trusted });
     }
     Ok(out)
 }
@@ -65,18 +65,7 @@ pub async fn replace(
         bind_all(&sql, chunk).bind(location_id).execute(&mut *conn).await?;
     }
     for chunk in fresh.chunks(IN_CHUNK / 4) {
-        let mut sql = String::from("INSERT INTO file_fingerprints (location_id, source, fingerprint, entities) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            if sqlite {
-                sql.push_str("(?, ?, ?, ?)");
-            } else {
-                let n = 4 * i;
-                sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-            }
-        }
+        let sql = insert_statement("file_fingerprints", &["location_id", "source", "fingerprint", "entities"], chunk.len(), sqlite);
         let mut query = sqlx::query(&sql);
         for (source, fingerprint, entities) in chunk {
             query = query.bind(location_id).bind(source.as_str()).bind(fingerprint.as_str()).bind(i64::try_from(*entities).unwrap_or(i64::MAX));
@@ -97,16 +86,16 @@ pub async fn forget_location<'c>(ex: impl Executor<'c, Database = Any>, location
 /// whose entities it need not look at: most of them, in a periodic pass).
 /// The sources go through a temporary table of the connection: an `IN`
 /// list of 33,000 is past both engines' limits on parameters.
-pub async fn each_state_outside(
+pub async fn each_state_outside<'s>(
     conn: &mut sqlx::AnyConnection,
     location_id: &str,
-    sources: &[String],
+    sources: impl IntoIterator<Item = &'s String>,
     mut each: impl FnMut(StoredState),
 ) -> Result<(), sqlx::Error> {
     use futures_util::TryStreamExt;
     sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS pass_sources (source TEXT PRIMARY KEY NOT NULL)").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
-    let rows: Vec<[Option<String>; 1]> = sources.iter().map(|s| [Some(s.clone())]).collect();
+    let rows: Vec<[Option<String>; 1]> = sources.into_iter().map(|s| [Some(s.clone())]).collect();
     let rows: Vec<&[Option<String>]> = rows.iter().map(|r| r.as_slice()).collect();
     insert_rows(&mut *conn, "pass_sources", &["source"], &rows).await?;
     let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE location_id = $1 AND source NOT IN (SELECT source FROM pass_sources)");
