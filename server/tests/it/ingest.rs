@@ -48,6 +48,12 @@ async fn run(t: &TestDb, loc: &LocationRow, orphans: OrphanStrategy) -> portolan
     process_location(&t.db, &SearchIndex::new(), &FileReader, loc, &KindRule::default(), orphans).await.expect("process")
 }
 
+/// Re-reads only `paths` of `loc`, as the file watcher does; `None` when
+/// that is not enough and a whole pass is needed.
+async fn run_files(t: &TestDb, loc: &LocationRow, paths: Vec<PathBuf>) -> Option<portolan::ingest::ProcessOutcome> {
+    process_files(&t.db, &SearchIndex::new(), &FileReader, loc, &KindRule::default(), OrphanStrategy::Delete, &paths).await.expect("process files")
+}
+
 async fn entity(t: &TestDb, entity_ref: &str) -> Option<Value> {
     let row = entities::by_ref(&t.db.pool, entity_ref).await.expect("by_ref")?;
     let index = SearchIndex::new();
@@ -166,10 +172,7 @@ async fn changed_files_alone_are_reprocessed_when_that_is_enough() {
         run(&t, &loc, OrphanStrategy::Delete).await;
         let n = count(&t).await;
         let before = entity(&t, "domain:default/platform").await.expect("platform domain");
-        let partial = |paths: Vec<PathBuf>| {
-            let (db, loc) = (t.db.clone(), loc.clone());
-            async move { process_files(&db, &SearchIndex::new(), &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths).await.expect("process files") }
-        };
+        let partial = |paths: Vec<PathBuf>| run_files(&t, &loc, paths);
 
         ws.edit("domains.yaml", "title: Platform\n", "title: Platform Engineering Domain\n");
         let outcome = partial(vec![ws.path("domains.yaml")]).await.expect("a file of plain entities is enough");
@@ -249,11 +252,7 @@ async fn a_pass_does_not_parse_the_files_that_did_not_change() {
         // An edit the file watcher stored, taken back before the next whole
         // pass: the pass does not take the file for unchanged.
         ws.edit("domains.yaml", "title: Platform\n", "title: Platform, edited\n");
-        let paths = vec![ws.path("domains.yaml")];
-        process_files(&t.db, &SearchIndex::new(), &FileReader, &loc, &KindRule::default(), OrphanStrategy::Delete, &paths)
-            .await
-            .expect("process files")
-            .expect("a file of plain entities is enough");
+        run_files(&t, &loc, vec![ws.path("domains.yaml")]).await.expect("a file of plain entities is enough");
         assert_eq!(entity(&t, "domain:default/platform").await.expect("platform")["metadata"]["title"], "Platform, edited");
         ws.edit("domains.yaml", "title: Platform, edited\n", "title: Platform\n");
         let outcome = run(&t, &loc, OrphanStrategy::Delete).await;
