@@ -88,14 +88,7 @@ pub(super) struct SharedText {
 impl SharedText {
     /// The shared copy of `s`.
     pub(super) fn text(&mut self, s: &str) -> Arc<str> {
-        match self.strings.get(s) {
-            Some(known) => Arc::clone(known),
-            None => {
-                let own: Arc<str> = Arc::from(s);
-                self.strings.insert(Arc::clone(&own));
-                own
-            }
-        }
+        shared_copy(&mut self.strings, s)
     }
 
     fn optional(&mut self, s: &Option<Arc<str>>) -> Option<Arc<str>> {
@@ -104,14 +97,7 @@ impl SharedText {
 
     /// The shared copy of a tag list (whose tags are shared already).
     pub(super) fn tag_list(&mut self, tags: &[Arc<str>]) -> Arc<[Arc<str>]> {
-        match self.tag_lists.get(tags) {
-            Some(known) => Arc::clone(known),
-            None => {
-                let own: Arc<[Arc<str>]> = Arc::from(tags);
-                self.tag_lists.insert(Arc::clone(&own));
-                own
-            }
-        }
+        shared_copy(&mut self.tag_lists, tags)
     }
 
     /// `summary` with its shared fields pointing at this set's copies; the
@@ -158,6 +144,19 @@ impl SharedText {
             + self.tag_lists.capacity() * 17
             + self.tag_lists.iter().map(|t| t.len() * 16 + 16).sum::<usize>()
     }
+}
+
+/// The copy of `value` in `set`, added to it first if it has none.
+fn shared_copy<T: ?Sized + std::hash::Hash + Eq>(set: &mut HashSet<Arc<T>>, value: &T) -> Arc<T>
+where
+    for<'v> Arc<T>: From<&'v T>,
+{
+    if let Some(known) = set.get(value) {
+        return Arc::clone(known);
+    }
+    let own: Arc<T> = Arc::from(value);
+    set.insert(Arc::clone(&own));
+    own
 }
 
 #[cfg(test)]
