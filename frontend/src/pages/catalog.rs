@@ -158,7 +158,7 @@ pub fn CatalogPage(
                 <form class="filters" method="get" action=mount.base role="search">
                     {hidden}
                     <div class="field field-grow">
-                        <label for="filter-q">"Search name, description and tags"</label>
+                        <label for="filter-q">"Search name, title, description, tags, type and owner"</label>
                         <input id="filter-q" type="search" name="q" value=query.q.clone().unwrap_or_default() />
                     </div>
                     <div class="field field-actions">

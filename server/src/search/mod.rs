@@ -87,7 +87,8 @@ struct Entry {
     entity_ref: u32,
     /// Sorted by key, then value id.
     rows: Box<[Row]>,
-    text: Box<str>,
+    /// Shared with the explorer's snapshot, which searches the same text.
+    text: Arc<str>,
     /// Outgoing relations, with interned target refs.
     relations: Box<[(RelationType, u32)]>,
     /// Shared with the explorer's snapshot.
@@ -249,7 +250,7 @@ impl State {
             uid: Box::from(entity.uid.as_str()),
             entity_ref,
             rows: rows.into(),
-            text: Box::from(entity.text.as_str()),
+            text: Arc::from(entity.text.as_str()),
             relations,
             summary: entity.summary.map(|s| Arc::new(self.shared.share(&s))),
         };
@@ -337,9 +338,21 @@ impl SearchIndex {
 
     /// The list fields of every indexed entity (for the explorer's snapshot,
     /// which shares them).
-    pub fn summaries(&self) -> Vec<Arc<EntitySummary>> {
-        self.read().live().filter_map(|e| e.summary.clone()).collect()
+    pub fn summaries(&self) -> Vec<Listed> {
+        self.read().live().filter_map(|e| Some(Listed { summary: e.summary.clone()?, text: Arc::clone(&e.text) })).collect()
     }
+}
+
+/// An entity as the explorer lists it: its summary, and the lower-cased
+/// text `fullTextFilterTerm` searches, both shared with the index rather
+/// than copied (the explorer's snapshot of 100,000 entities would otherwise
+/// hold a second copy of every haystack).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The list fields.
+    pub summary: Arc<EntitySummary>,
+    /// See [`rows::search_text`].
+    pub text: Arc<str>,
 }
 
 /// Rough sizes of what the index holds, for the benchmark's memory report.
@@ -423,7 +436,7 @@ impl SearchIndex {
             stats.relations += e.relations.len();
             let rows = alloc(e.rows.len() * std::mem::size_of::<Row>());
             heap.rows += rows;
-            heap.entries += string_heap(&e.uid) + rows + string_heap(&e.text) + alloc(e.relations.len() * 8);
+            heap.entries += string_heap(&e.uid) + rows + alloc(16 + e.text.len()) + alloc(e.relations.len() * 8);
             heap.summaries += e.summary.as_deref().map_or(0, summary_heap);
         }
         heap.summaries += state.shared.heap_estimate();

@@ -281,7 +281,7 @@ fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<(Vec<Option<
         let rows = (0..input.len()?)
             .map(|_| Ok(Row { key: input.u32()?, value: input.u32()?, original: input.u32()? }))
             .collect::<Result<Box<[Row]>, SnapshotError>>()?;
-        let text: Box<str> = input.str()?.into();
+        let text: Arc<str> = input.str()?.into();
         let relations = (0..input.len()?)
             .map(|_| {
                 let relation_type = *RelationType::ALL.get(input.u8()? as usize).ok_or(SnapshotError::Corrupt("an unknown relation type"))?;

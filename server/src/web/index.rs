@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use crate::search::Listed;
 use portolan_frontend::{EntitySummary, ExplorePage, ExploreQuery, Facet, FacetKey, FacetValue, KindCount, SortKey};
 
 /// How many values of a facet the panel lists before "and N more".
@@ -58,8 +59,9 @@ impl FacetValues {
 #[derive(Debug)]
 struct Entry {
     summary: Arc<EntitySummary>,
-    /// Lower-cased name, title, description and tags, for the text search.
-    haystack: String,
+    /// The text the search box searches: the same as the catalog API's
+    /// `fullTextFilterTerm` ([`crate::search::rows::search_text`]).
+    haystack: Arc<str>,
     /// Interned values per facet, in [`FacetKey::ALL`] order.
     values: FacetIds,
 }
@@ -99,9 +101,9 @@ impl FacetIds {
 
 /// Display rank of a kind: Backstage's kinds in the order people look for
 /// them, then any other kind.
-fn kind_rank(kind_lowercase: &str) -> usize {
+fn kind_rank(kind: &str) -> u8 {
     const ORDER: [&str; 9] = ["component", "api", "system", "domain", "resource", "group", "user", "template", "location"];
-    ORDER.iter().position(|k| *k == kind_lowercase).unwrap_or(ORDER.len())
+    ORDER.iter().position(|k| k.eq_ignore_ascii_case(kind)).map_or(ORDER.len() as u8, |i| i as u8)
 }
 
 /// Explorer pages kept per snapshot before the cache starts over.
@@ -127,42 +129,35 @@ pub struct CatalogIndex {
 }
 
 impl CatalogIndex {
-    /// Builds the index over `summaries`.
-    pub fn new(summaries: Vec<Arc<EntitySummary>>) -> CatalogIndex {
+    /// Builds the index over `listed`. Nothing per entity is copied: the
+    /// summaries and search texts are the search index's, and the sort
+    /// orders compare ranks of the lower-cased texts (see
+    /// [`lowercase_ranks`]), so a rebuild after an edit costs little memory
+    /// beside the index it replaces.
+    pub fn new(listed: Vec<Listed>) -> CatalogIndex {
         use rayon::prelude::*;
-        // Sort keys and haystacks on every core; facet values are interned in order.
-        let mut keyed: Vec<_> = summaries
-            .into_par_iter()
-            .map(|e| {
-                let kind = e.kind.to_lowercase();
-                ((kind_rank(&kind), kind, e.namespace.to_lowercase(), e.name.to_lowercase(), e.name.clone()), e)
-            })
-            .collect();
-        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let with_haystacks: Vec<(Arc<EntitySummary>, String)> = keyed
-            .into_par_iter()
-            .map(|(_, summary)| {
-                let mut haystack = summary.name.to_lowercase();
-                for part in [summary.title.as_deref(), summary.description.as_deref()].into_iter().flatten() {
-                    haystack.push('\n');
-                    haystack.push_str(&part.to_lowercase());
-                }
-                for tag in summary.tags.iter() {
-                    haystack.push('\n');
-                    haystack.push_str(&tag.to_lowercase());
-                }
-                (summary, haystack)
-            })
-            .collect();
+        let summaries: Vec<&EntitySummary> = listed.iter().map(|l| l.summary.as_ref()).collect();
+        let kinds = lowercase_ranks(&summaries, |s| &s.kind);
+        let namespaces = lowercase_ranks(&summaries, |s| &s.namespace);
+        let names = lowercase_ranks(&summaries, |s| &s.name);
+        let mut order: Vec<u32> = (0..u32::try_from(listed.len()).unwrap_or(u32::MAX)).collect();
+        let key = |i: u32| {
+            let i = i as usize;
+            (kind_rank(&summaries[i].kind), kinds[i], namespaces[i], names[i])
+        };
+        order.par_sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| summaries[a as usize].name.cmp(&summaries[b as usize].name)));
+        drop(summaries);
+        let mut slots: Vec<Option<Listed>> = listed.into_iter().map(Some).collect();
+        let listed = order.into_iter().filter_map(|i| slots.get_mut(i as usize).and_then(Option::take));
+        // Facet values are interned in order.
         let mut facets: Vec<FacetValues> = FacetKey::ALL.iter().map(|_| FacetValues::default()).collect();
-        let entries: Vec<Entry> = with_haystacks
-            .into_iter()
-            .map(|(summary, haystack)| {
+        let entries: Vec<Entry> = listed
+            .map(|Listed { summary, text }| {
                 let values = FacetIds::new(std::array::from_fn(|i| {
                     let key = FacetKey::ALL[i];
                     key.values_of(&summary).into_iter().map(|v| facets[i].intern(v)).collect()
                 }));
-                Entry { summary, haystack, values }
+                Entry { summary, haystack: text, values }
             })
             .collect();
         let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect();
@@ -173,7 +168,7 @@ impl CatalogIndex {
             by_ref.insert_unique(hash, u32::try_from(i).unwrap_or(u32::MAX), |&j| hashes[j as usize]);
         }
         let kind_facet = &facets[0];
-        let mut counts: Vec<(usize, String, usize)> = vec![];
+        let mut counts: Vec<(u8, String, usize)> = vec![];
         let mut per_kind: HashMap<u32, usize> = HashMap::new();
         for e in &entries {
             for &id in e.values.of(0) {
@@ -182,9 +177,9 @@ impl CatalogIndex {
         }
         for (id, n) in per_kind {
             let shown = kind_facet.shown(id);
-            counts.push((kind_rank(&shown.to_lowercase()), shown, n));
+            counts.push((kind_rank(&shown), shown, n));
         }
-        counts.sort_by_key(|a| (a.0, a.1.to_lowercase()));
+        counts.sort_by_cached_key(|(rank, kind, _)| (*rank, kind.to_lowercase()));
         let counts = counts.into_iter().map(|(_, kind, count)| KindCount { kind, count }).collect();
         CatalogIndex { cache: std::sync::Mutex::default(), entries, facets, ranks, by_ref, hasher, counts }
     }
@@ -352,23 +347,51 @@ impl CatalogIndex {
 }
 
 fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    let field = |e: &Entry| -> String {
-        let s = &e.summary;
+    fn field(s: &EntitySummary, key: SortKey) -> &str {
         match key {
-            SortKey::Kind => String::new(),
-            SortKey::Name => s.display_name().to_lowercase(),
-            SortKey::Type => s.spec_type.as_deref().unwrap_or_default().to_lowercase(),
-            SortKey::Owner => s.owner.as_deref().unwrap_or_default().to_lowercase(),
-            SortKey::Lifecycle => s.lifecycle.as_deref().unwrap_or_default().to_lowercase(),
+            SortKey::Kind => "",
+            SortKey::Name => s.display_name(),
+            SortKey::Type => s.spec_type.as_deref().unwrap_or_default(),
+            SortKey::Owner => s.owner.as_deref().unwrap_or_default(),
+            SortKey::Lifecycle => s.lifecycle.as_deref().unwrap_or_default(),
         }
-    };
-    let keys: Vec<String> = entries.iter().map(field).collect();
-    // Stable: ties keep the default order. Empty values sort last.
-    order.sort_by(|&a, &b| (keys[a].is_empty(), &keys[a]).cmp(&(keys[b].is_empty(), &keys[b])));
+    }
+    let summaries: Vec<&EntitySummary> = entries.iter().map(|e| e.summary.as_ref()).collect();
+    let mut order: Vec<u32> = (0..u32::try_from(entries.len()).unwrap_or(u32::MAX)).collect();
+    if key != SortKey::Kind {
+        let values = lowercase_ranks(&summaries, |s| field(s, key));
+        // Stable: ties keep the default order. Empty values sort last.
+        order.sort_by_key(|&i| (field(summaries[i as usize], key).is_empty(), values[i as usize]));
+    }
     let mut ranks = vec![0u32; entries.len()];
     for (rank, i) in order.into_iter().enumerate() {
-        ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
+        ranks[i as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
+}
+
+/// Per summary, the rank of `field` lower-cased among all of them (equal
+/// texts share a rank), so that sorting compares integers. Only texts with
+/// capitals or beyond ASCII are copied to be lower-cased; most are neither.
+fn lowercase_ranks(summaries: &[&EntitySummary], field: impl Fn(&EntitySummary) -> &str + Sync) -> Vec<u32> {
+    use rayon::prelude::*;
+    let mut sorted: Vec<(std::borrow::Cow<'_, str>, u32)> = summaries
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let text = field(s);
+            let lowered = if text.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) { text.to_lowercase().into() } else { text.into() };
+            (lowered, u32::try_from(i).unwrap_or(u32::MAX))
+        })
+        .collect();
+    sorted.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut ranks = vec![0u32; summaries.len()];
+    let mut rank = 0;
+    for (position, (text, i)) in sorted.iter().enumerate() {
+        if position > 0 && *text != sorted[position - 1].0 {
+            rank = u32::try_from(position).unwrap_or(u32::MAX);
+        }
+        ranks[*i as usize] = rank;
     }
     ranks
 }
@@ -377,15 +400,16 @@ fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    fn entity(kind: &str, name: &str, owner: &str, tags: &[&str]) -> Arc<EntitySummary> {
-        Arc::new(EntitySummary {
-            kind: kind.into(),
-            namespace: "default".into(),
-            name: name.into(),
-            owner: Some(owner.into()),
-            tags: tags.iter().map(|t| Arc::from(*t)).collect(),
-            ..Default::default()
-        })
+    /// Listed as the search index lists a stored entity of that shape.
+    fn entity(kind: &str, name: &str, owner: &str, tags: &[&str]) -> Listed {
+        let body = serde_json::json!({
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": kind,
+            "metadata": { "name": name, "namespace": "default", "tags": tags },
+            "spec": { "owner": owner },
+        });
+        let summary = crate::search::summary_of(&body).expect("a summary");
+        Listed { summary: Arc::new(summary), text: crate::search::rows::search_text(&body).into() }
     }
 
     fn index() -> CatalogIndex {
@@ -410,13 +434,13 @@ mod tests {
     #[test]
     fn facets_count_without_their_own_selection() {
         let index = index();
-        let page = index.explore(&ExploreQuery::from_pairs([("kind", "component"), ("owner", "team-a")]));
+        let page = index.explore(&ExploreQuery::from_pairs([("kind", "component"), ("owner", "group:default/team-a")]));
         assert_eq!(page.total, 1);
         let kind = &page.facets[0];
         // Kind counts ignore the kind selection: team-a owns one component and one API.
         assert_eq!(kind.values.iter().map(|v| (v.value.as_str(), v.count, v.selected)).collect::<Vec<_>>(), [("API", 1, false), ("Component", 1, true)]);
         let owner = &page.facets[2];
-        assert_eq!(owner.values.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("team-a", 1), ("team-b", 1)]);
+        assert_eq!(owner.values.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("group:default/team-a", 1), ("group:default/team-b", 1)]);
         let tags = &page.facets[6];
         assert_eq!(tags.values.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), [("go", 1), ("rust", 1)]);
     }
@@ -434,9 +458,20 @@ mod tests {
         assert_eq!((page.start, page.prev.as_deref(), page.next.as_deref()), (3, Some("0"), None));
         let page = index.explore(&ExploreQuery::from_pairs([("q", "RUST")]));
         assert_eq!(page.rows.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["alpha"]);
+        // The same text as the API's full-text filter: the owner too, as written.
+        let page = index.explore(&ExploreQuery::from_pairs([("q", "team-b")]));
+        assert_eq!(page.rows.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["zeta", "orders"]);
         let page = index.explore(&ExploreQuery::from_pairs([("owner", "nobody")]));
         assert_eq!(page.total, 0);
         assert!(page.facets[2].values.iter().any(|v| v.value == "nobody" && v.selected && v.count == 0));
+    }
+
+    #[test]
+    fn ranks_fold_case_and_share_ties() {
+        let listed: Vec<Listed> = ["b", "A", "a", "Ärger", "zed"].iter().map(|n| entity("Component", n, "x", &[])).collect();
+        let summaries: Vec<&EntitySummary> = listed.iter().map(|l| l.summary.as_ref()).collect();
+        // "a" and "A" tie; "ärger" sorts after every ASCII name, as its lower case does.
+        assert_eq!(lowercase_ranks(&summaries, |s| &s.name), [2, 0, 0, 4, 3]);
     }
 
     #[test]

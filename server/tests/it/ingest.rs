@@ -304,7 +304,7 @@ async fn the_refresh_loop_notices_an_edit_through_the_file_system_events() {
         let edited_at = Instant::now();
         let indexed_title = || {
             let summaries = catalog.index.summaries();
-            summaries.iter().find(|s| s.kind.eq_ignore_ascii_case("domain") && s.name == "platform").and_then(|s| s.title.clone())
+            summaries.iter().map(|l| &l.summary).find(|s| s.kind.eq_ignore_ascii_case("domain") && s.name == "platform").and_then(|s| s.title.clone())
         };
         // Well before the loop's next check of every file (ten seconds on):
         // only the event can have told it.
