@@ -80,6 +80,8 @@ pub(super) struct PassWriter<'a> {
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct WriteTiming {
     looking_up: std::time::Duration,
+    /// Building rows and index entries (part of `writing`).
+    preparing: std::time::Duration,
     writing: std::time::Duration,
     committing: std::time::Duration,
 }
@@ -159,7 +161,8 @@ impl<'a> PassWriter<'a> {
         outcome.written += to_write.len();
         let mut touched: Vec<String> = to_write.iter().map(|(uid, _)| uid.clone()).collect();
         entities::delete_many(&mut tx, &replaced).await?;
-        let upserts = self.insert(&mut tx, to_write).await?;
+        let (upserts, preparing) = self.insert(&mut tx, to_write).await?;
+        self.timing.preparing += preparing;
         entities::clear_errors_many(&mut tx, &cleared).await?;
         fingerprints::replace(&mut tx, &self.location.id, &notes.forget, &notes.record).await?;
         let written = phase.elapsed();
@@ -179,19 +182,21 @@ impl<'a> PassWriter<'a> {
     }
 
     /// Builds the rows of `to_write` on all cores and inserts them; returns
-    /// their index entries for after the commit.
+    /// their index entries for after the commit, and the time the building took.
     async fn insert(
         &self,
         tx: &mut sqlx::AnyConnection,
         to_write: Vec<(String, Staged)>,
-    ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
+    ) -> anyhow::Result<(HashMap<String, crate::search::IndexedEntity>, std::time::Duration)> {
         if to_write.is_empty() {
-            return Ok(HashMap::new());
+            return Ok((HashMap::new(), std::time::Duration::ZERO));
         }
         let location_id = self.location.id.clone();
+        let started = std::time::Instant::now();
         let prepared = tokio::task::spawn_blocking(move || prepare_all(to_write, &location_id)).await?;
+        let preparing = started.elapsed();
         entities::insert_prepared(tx, &prepared).await?;
-        Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
+        Ok((prepared.into_iter().map(|p| (p.uid, p.indexed)).collect(), preparing))
     }
 
     /// Notes that this pass emitted `entity_ref`; `false` when it already
