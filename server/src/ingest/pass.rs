@@ -174,6 +174,7 @@ impl<'a> PassWriter<'a> {
         }
         let range = changes::record(&mut tx, &touched).await?;
         tx.commit().await?;
+        self.db.checkpoint_in_background();
         let timing = &mut self.timing;
         timing.looking_up += looked_up;
         timing.writing += written - looked_up;

@@ -232,6 +232,7 @@ impl Catalog {
         locations::delete(&mut *tx, location_id).await?;
         let range = changes::record(&mut tx, &uids).await?;
         tx.commit().await?;
+        self.db.checkpoint_in_background();
         if let Ok(mut watched) = self.watched.lock() {
             watched.remove(location_id);
         }
@@ -246,6 +247,7 @@ impl Catalog {
         let existed = crate::store::entities::delete(&mut tx, uid).await?;
         let range = changes::record(&mut tx, &[uid.to_owned()]).await?;
         tx.commit().await?;
+        self.db.checkpoint_in_background();
         self.index.sync(&self.db, Some(LocalChanges { range, upserts: Default::default() })).await?;
         if existed {
             self.notify_changed();

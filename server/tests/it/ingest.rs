@@ -101,6 +101,32 @@ async fn example_catalog_ingests_with_relations_both_ways() {
     }
 }
 
+/// The writer's commits leave the write-ahead log to a background
+/// checkpoint: after a pass, the database file itself soon holds every page,
+/// though the log is far below the size at which SQLite would copy it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_reaches_the_sqlite_file_through_a_background_checkpoint() {
+    use sqlx::Row;
+    let t = TestDb::sqlite().await;
+    let ws = Workspace::new();
+    let loc = register(&t, &ws.root()).await;
+    run(&t, &loc, OrphanStrategy::Delete).await;
+    let path = t.db.url.trim_start_matches("sqlite://").split('?').next().map(PathBuf::from).expect("path");
+    let row = sqlx::query("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()").fetch_one(&t.db.pool).await.expect("size");
+    let expected: i64 = row.get("n");
+    let started = std::time::Instant::now();
+    loop {
+        let on_disk = std::fs::metadata(&path).expect("database file").len();
+        if on_disk as i64 == expected {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "the file has {on_disk} of {expected} bytes: the log was not copied");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let wal = std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    assert!(wal > 0 && wal < 1000 * 4096, "the log ({wal} bytes) is below SQLite's own checkpoint size");
+}
+
 #[tokio::test]
 async fn edits_orphans_missing_files_and_broken_edits() {
     for t in TestDb::all().await {
