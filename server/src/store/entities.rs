@@ -247,10 +247,27 @@ pub(super) fn in_clause(n: usize, sqlite: bool) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// `sql` with each of `values` bound, in order (an `IN (…)` list's values).
+/// `sql` with each of `values` bound, in order (an `IN (…)` list's values,
+/// at most [`IN_CHUNK`] of them). Only a full list's statement is kept
+/// prepared on the connection (see [`keep_prepared`]).
 pub(super) fn bind_all<'q>(sql: &'q str, values: &'q [String]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    values.iter().fold(sqlx::query(sql), |query, value| query.bind(value.as_str()))
+    let query = sqlx::query(sql).persistent(keep_prepared(values.len(), IN_CHUNK));
+    values.iter().fold(query, |query, value| query.bind(value.as_str()))
 }
+
+/// Whether a multi-row or `IN (…)` statement of `n` rows or values, sent
+/// in batches of `full`, is kept prepared on its connection. A full
+/// batch's statement comes back and is worth keeping; the remainder's size
+/// differs from one call to the next, and each size kept would be another
+/// compiled statement of up to thousands of parameters held by the
+/// connection's statement cache (several MB apiece for an entity insert).
+pub(super) fn keep_prepared(n: usize, full: usize) -> bool {
+    n == full
+}
+
+/// Rows per multi-row `INSERT` at most (fewer for tables with so many
+/// columns that this many rows would pass 30,000 parameters).
+const INSERT_ROWS: usize = 512;
 
 /// Whether a connection is SQLite's.
 pub(super) fn conn_is_sqlite(conn: &sqlx::AnyConnection) -> bool {
@@ -280,9 +297,9 @@ pub async fn clear_errors_many(conn: &mut sqlx::AnyConnection, uids: &[String]) 
     Ok(())
 }
 
-/// Inserts rows with multi-row statements, in chunks that stay under both
-/// engines' limits on bound parameters. SQLite gets anonymous `?`
-/// parameters: looking up numbered ones costs it time linear in their count.
+/// Inserts rows with multi-row statements of up to [`INSERT_ROWS`] rows,
+/// under both engines' limits on bound parameters. SQLite gets anonymous
+/// `?` parameters: looking up numbered ones costs it time linear in their count.
 pub async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     table: &str,
@@ -290,10 +307,10 @@ pub async fn insert_rows(
     rows: &[&[Option<String>]],
 ) -> Result<(), sqlx::Error> {
     let sqlite = conn_is_sqlite(conn);
-    let per_chunk = (30_000 / columns.len().max(1)).max(1);
+    let per_chunk = (30_000 / columns.len().max(1)).clamp(1, INSERT_ROWS);
     for chunk in rows.chunks(per_chunk) {
         let sql = insert_statement(table, columns, chunk.len(), sqlite);
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), per_chunk));
         for row in chunk {
             for value in row.iter() {
                 query = query.bind(value.as_deref());

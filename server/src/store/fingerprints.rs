@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Executor, Row};
 
-use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, insert_statement, state_from_row};
+use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, insert_statement, keep_prepared, state_from_row};
 
 /// A file's row as the next pass reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub async fn replace(
     }
     for chunk in fresh.chunks(IN_CHUNK / 4) {
         let sql = insert_statement("file_fingerprints", &["location_id", "source", "fingerprint", "entities"], chunk.len(), sqlite);
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), IN_CHUNK / 4));
         for (source, fingerprint, entities) in chunk {
             query = query.bind(location_id).bind(source.as_str()).bind(fingerprint.as_str()).bind(i64::try_from(*entities).unwrap_or(i64::MAX));
         }

@@ -127,6 +127,26 @@ async fn a_pass_reaches_the_sqlite_file_through_a_background_checkpoint() {
     assert!(wal > 0 && wal < 1000 * 4096, "the log ({wal} bytes) is below SQLite's own checkpoint size");
 }
 
+/// Multi-row inserts go in batches of 512 rows (the full batches' statement
+/// kept prepared, the remainder's not): every row lands, whatever the count
+/// around a batch's edge.
+#[tokio::test]
+async fn multi_row_inserts_store_every_row_across_batches() {
+    use sqlx::Row;
+    for t in TestDb::all().await {
+        let mut conn = t.db.writer.acquire().await.expect("connection");
+        let uids: Vec<[Option<String>; 1]> = (0..1100).map(|i| [Some(format!("uid-{i}"))]).collect();
+        let rows: Vec<&[Option<String>]> = uids.iter().map(|r| r.as_slice()).collect();
+        let mut expected = 0;
+        for n in [1, 511, 512, 513, 1024, 1025, 1100] {
+            entities::insert_rows(&mut conn, "catalog_changes", &["uid"], &rows[..n]).await.expect("insert");
+            expected += n as i64;
+        }
+        let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM catalog_changes").fetch_one(&mut *conn).await.expect("count").get("n");
+        assert_eq!(stored, expected, "{:?}", t.db.backend);
+    }
+}
+
 #[tokio::test]
 async fn edits_orphans_missing_files_and_broken_edits() {
     for t in TestDb::all().await {
