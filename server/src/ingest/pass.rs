@@ -173,8 +173,7 @@ impl<'a> PassWriter<'a> {
             }
         }
         let range = changes::record(&mut tx, &touched).await?;
-        tx.commit().await?;
-        self.db.checkpoint_in_background();
+        changes::commit(self.db, tx).await?;
         let timing = &mut self.timing;
         timing.looking_up += looked_up;
         timing.writing += written - looked_up;

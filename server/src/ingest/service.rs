@@ -231,8 +231,7 @@ impl Catalog {
         crate::store::fingerprints::forget_location(&mut *tx, location_id).await?;
         locations::delete(&mut *tx, location_id).await?;
         let range = changes::record(&mut tx, &uids).await?;
-        tx.commit().await?;
-        self.db.checkpoint_in_background();
+        changes::commit(&self.db, tx).await?;
         if let Ok(mut watched) = self.watched.lock() {
             watched.remove(location_id);
         }
@@ -246,8 +245,7 @@ impl Catalog {
         let mut tx = changes::begin_write(&self.db).await?;
         let existed = crate::store::entities::delete(&mut tx, uid).await?;
         let range = changes::record(&mut tx, &[uid.to_owned()]).await?;
-        tx.commit().await?;
-        self.db.checkpoint_in_background();
+        changes::commit(&self.db, tx).await?;
         self.index.sync(&self.db, Some(LocalChanges { range, upserts: Default::default() })).await?;
         if existed {
             self.notify_changed();

@@ -36,6 +36,15 @@ pub async fn begin_write(db: &super::Db) -> Result<sqlx::Transaction<'static, An
     }
 }
 
+/// Commits a transaction of [`begin_write`], then has the write-ahead log
+/// copied into the database file in the background (see
+/// [`super::Db::checkpoint_in_background`]): every catalog write ends here.
+pub async fn commit(db: &super::Db, tx: sqlx::Transaction<'static, Any>) -> Result<(), sqlx::Error> {
+    tx.commit().await?;
+    db.checkpoint_in_background();
+    Ok(())
+}
+
 /// Appends a row per uid (call after the entity writes, holding the
 /// writers' lock); returns the range of sequence numbers they got, `None`
 /// when `uids` is empty.

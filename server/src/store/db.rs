@@ -83,7 +83,7 @@ impl Db {
     /// 100,000-entity ingest, all of it while the writer waited. This one
     /// runs beside the next transaction; `PASSIVE`, it waits for no reader
     /// or writer and blocks none.
-    pub fn checkpoint_in_background(&self) {
+    pub(crate) fn checkpoint_in_background(&self) {
         let Some(running) = &self.checkpointing else { return };
         if running.swap(true, Ordering::AcqRel) {
             return;
