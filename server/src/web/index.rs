@@ -140,19 +140,16 @@ impl CatalogIndex {
         let kinds = lowercase_ranks(&summaries, |s| &s.kind);
         let namespaces = lowercase_ranks(&summaries, |s| &s.namespace);
         let names = lowercase_ranks(&summaries, |s| &s.name);
-        let mut order: Vec<u32> = (0..u32::try_from(listed.len()).unwrap_or(u32::MAX)).collect();
-        let key = |i: u32| {
-            let i = i as usize;
-            (kind_rank(&summaries[i].kind), kinds[i], namespaces[i], names[i])
-        };
-        order.par_sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| summaries[a as usize].name.cmp(&summaries[b as usize].name)));
+        let keys: Vec<(u8, u32, u32, u32)> =
+            summaries.iter().enumerate().map(|(i, s)| (kind_rank(&s.kind), kinds[i], namespaces[i], names[i])).collect();
         drop(summaries);
-        let mut slots: Vec<Option<Listed>> = listed.into_iter().map(Some).collect();
-        let listed = order.into_iter().filter_map(|i| slots.get_mut(i as usize).and_then(Option::take));
+        let mut keyed: Vec<((u8, u32, u32, u32), Listed)> = keys.into_iter().zip(listed).collect();
+        keyed.par_sort_unstable_by(|(key_a, a), (key_b, b)| key_a.cmp(key_b).then_with(|| a.summary.name.cmp(&b.summary.name)));
         // Facet values are interned in order.
         let mut facets: Vec<FacetValues> = FacetKey::ALL.iter().map(|_| FacetValues::default()).collect();
-        let entries: Vec<Entry> = listed
-            .map(|Listed { summary, text }| {
+        let entries: Vec<Entry> = keyed
+            .into_iter()
+            .map(|(_, Listed { summary, text })| {
                 let values = FacetIds::new(std::array::from_fn(|i| {
                     let key = FacetKey::ALL[i];
                     key.values_of(&summary).into_iter().map(|v| facets[i].intern(v)).collect()
@@ -160,7 +157,9 @@ impl CatalogIndex {
                 Entry { summary, haystack: text, values }
             })
             .collect();
-        let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&entries, key)).collect();
+        let in_order: Vec<&EntitySummary> = entries.iter().map(|e| e.summary.as_ref()).collect();
+        let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&in_order, key)).collect();
+        drop(in_order);
         let hasher = hashbrown::DefaultHashBuilder::default();
         let hashes: Vec<u64> = entries.par_iter().map(|e| hasher.hash_one(e.summary.entity_ref())).collect();
         let mut by_ref = hashbrown::HashTable::with_capacity(entries.len());
@@ -346,7 +345,8 @@ impl CatalogIndex {
     }
 }
 
-fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
+/// Per summary (in the default order), its position when sorted by `key`.
+fn ranks_by(summaries: &[&EntitySummary], key: SortKey) -> Vec<u32> {
     fn field(s: &EntitySummary, key: SortKey) -> &str {
         match key {
             SortKey::Kind => "",
@@ -356,14 +356,13 @@ fn ranks_by(entries: &[Entry], key: SortKey) -> Vec<u32> {
             SortKey::Lifecycle => s.lifecycle.as_deref().unwrap_or_default(),
         }
     }
-    let summaries: Vec<&EntitySummary> = entries.iter().map(|e| e.summary.as_ref()).collect();
-    let mut order: Vec<u32> = (0..u32::try_from(entries.len()).unwrap_or(u32::MAX)).collect();
+    let mut order: Vec<u32> = (0..u32::try_from(summaries.len()).unwrap_or(u32::MAX)).collect();
     if key != SortKey::Kind {
-        let values = lowercase_ranks(&summaries, |s| field(s, key));
+        let values = lowercase_ranks(summaries, |s| field(s, key));
         // Stable: ties keep the default order. Empty values sort last.
         order.sort_by_key(|&i| (field(summaries[i as usize], key).is_empty(), values[i as usize]));
     }
-    let mut ranks = vec![0u32; entries.len()];
+    let mut ranks = vec![0u32; summaries.len()];
     for (rank, i) in order.into_iter().enumerate() {
         ranks[i as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
     }
