@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod kubernetes;
+pub mod memory;
 pub mod ops;
 pub mod scaffolder;
 pub mod search;

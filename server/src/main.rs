@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         eprintln!("could not turn transparent huge pages off: {e}");
     }
     shorten_purge_delay();
+    portolan::memory::set_release_hook(release_freed_memory);
     portolan::cli::main()
 }
 
@@ -41,5 +42,19 @@ fn shorten_purge_delay() {
         if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == MIMALLOC_DEFAULT_PURGE_DELAY_MS {
             libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
         }
+    }
+}
+
+/// Returns freed memory to the OS (see `portolan::memory`): mimalloc's
+/// freed pages of every thread, and glibc's free chunks, where SQLite keeps
+/// its page caches.
+#[allow(unsafe_code)]
+fn release_freed_memory() {
+    // SAFETY: `mi_collect` and `malloc_trim` take no pointers and may be
+    // called from any thread at any time; they only return free pages.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+        #[cfg(target_env = "gnu")]
+        libc::malloc_trim(0);
     }
 }

@@ -80,8 +80,11 @@ pub struct Collected {
 }
 
 /// How many entities a pass stores per transaction: what bounds the parsed
-/// entities held in memory, while a transaction stays short.
-const CHUNK: usize = 2_048;
+/// entities held in memory, while a transaction stays short. With four
+/// chunks in flight at once (read, staged, written, indexed), 2,048 took
+/// the peak of a 100,000-entity ingest about 15 MB higher, for no time
+/// that could be told from the noise.
+const CHUNK: usize = 1_024;
 
 /// What the reading half of a pass hands the writing half.
 enum Read {
@@ -149,6 +152,9 @@ pub async fn process_location(
         while let Some(changes) = written.recv().await {
             let started = std::time::Instant::now();
             index.sync(db, Some(changes)).await?;
+            // What the chunk's staging, rows and entries freed goes back now,
+            // not after the pass (see `crate::memory`).
+            crate::memory::release_freed();
             busy += started.elapsed();
         }
         tracing::debug!(target = %location.target, indexing = ?busy, "location indexed");

@@ -98,6 +98,21 @@ impl Db {
     }
 }
 
+impl Db {
+    /// On an SQLite file, after a processing pass: empties the writer's
+    /// page cache (up to [`WRITER_CACHE_KIB`]), which the next pass, an
+    /// hour later by default, fills again from the OS's file cache.
+    /// [`crate::memory::release_freed`] then gives it back to the OS.
+    pub(crate) async fn shrink_writer_cache(&self) {
+        if self.checkpointing.is_none() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA shrink_memory").execute(&self.writer).await {
+            tracing::warn!("cannot shrink the database writer's page cache: {e}");
+        }
+    }
+}
+
 /// Page cache of each reading SQLite connection. Queries are answered from
 /// the in-memory index: readers fetch single entities by key, and bulk
 /// reads at start stream through.

@@ -62,9 +62,10 @@ impl LivePortal {
     pub async fn reload(&self) -> anyhow::Result<()> {
         let summaries = self.catalog.index.summaries();
         let index = tokio::task::spawn_blocking(move || CatalogIndex::new(summaries)).await?;
-        if let Ok(mut current) = self.index.write() {
-            *current = Arc::new(index);
-        }
+        let replaced = self.index.write().map(|mut current| std::mem::replace(&mut *current, Arc::new(index)));
+        // Dropped here, outside the lock; freed unless a request still holds it.
+        drop(replaced);
+        crate::memory::release_freed();
         Ok(())
     }
 
