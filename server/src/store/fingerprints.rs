@@ -2,7 +2,7 @@
 //! each file, so the next one can skip parsing the files that did not
 //! change (see `ingest::unchanged`).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use sqlx::{Any, Executor, Row};
 
@@ -84,8 +84,9 @@ pub async fn forget_location<'c>(ex: impl Executor<'c, Database = Any>, location
 /// Calls `each` with the processing state of every entity of a location
 /// that was not read from one of `sources` (files a pass found unchanged,
 /// whose entities it need not look at: most of them, in a periodic pass).
-/// The sources go through a temporary table of the connection: an `IN`
-/// list of 33,000 is past both engines' limits on parameters.
+/// The sources go through a temporary table of the connection, a batch at
+/// a time: an `IN` list of 33,000 is past both engines' limits on
+/// parameters. Without a rowid, the table is one B-tree, not two.
 pub async fn each_state_outside<'s>(
     conn: &mut sqlx::AnyConnection,
     location_id: &str,
@@ -93,11 +94,16 @@ pub async fn each_state_outside<'s>(
     mut each: impl FnMut(StoredState),
 ) -> Result<(), sqlx::Error> {
     use futures_util::TryStreamExt;
-    sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS pass_sources (source TEXT PRIMARY KEY NOT NULL)").execute(&mut *conn).await?;
+    let without_rowid = if conn_is_sqlite(conn) { " WITHOUT ROWID" } else { "" };
+    let create = format!("CREATE TEMPORARY TABLE IF NOT EXISTS pass_sources (source TEXT PRIMARY KEY NOT NULL){without_rowid}");
+    sqlx::query(&create).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
-    let rows: Vec<[Option<String>; 1]> = sources.into_iter().map(|s| [Some(s.clone())]).collect();
-    let rows: Vec<&[Option<String>]> = rows.iter().map(|r| r.as_slice()).collect();
-    insert_rows(&mut *conn, "pass_sources", &["source"], &rows).await?;
+    let mut sources = sources.into_iter().peekable();
+    while sources.peek().is_some() {
+        let batch: Vec<[Option<String>; 1]> = sources.by_ref().take(SOURCES_PER_INSERT).map(|s| [Some(s.clone())]).collect();
+        let rows: Vec<&[Option<String>]> = batch.iter().map(|r| r.as_slice()).collect();
+        insert_rows(&mut *conn, "pass_sources", &["source"], &rows).await?;
+    }
     let sql = format!("SELECT {STATE_COLUMNS} FROM entities WHERE location_id = $1 AND source NOT IN (SELECT source FROM pass_sources)");
     {
         let mut found = sqlx::query(&sql).bind(location_id).fetch(&mut *conn);
@@ -108,3 +114,6 @@ pub async fn each_state_outside<'s>(
     sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
     Ok(())
 }
+
+/// Sources copied per insert into `pass_sources` (one multi-row statement).
+const SOURCES_PER_INSERT: usize = 512;
