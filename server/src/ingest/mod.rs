@@ -5,6 +5,7 @@ mod known;
 mod pass;
 pub mod process;
 pub mod reader;
+mod staged;
 mod unchanged;
 
 pub use process::{Collected, Emitted, KindRule, OrphanStrategy, ProcessOutcome, collect, generated_location_entity, process_files, process_location};

@@ -10,15 +10,12 @@
 
 use hashbrown::{HashMap, HashSet};
 
-use portolan_catalog::{EntityRef, Relation};
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-
 use super::known::{Known, KnownBuilder};
-use super::process::{Emitted, OrphanStrategy, ProcessOutcome};
+use super::process::{OrphanStrategy, ProcessOutcome};
+use super::staged::{Staged, prepare_all};
 use super::unchanged::FileNotes;
 use crate::search::LocalChanges;
-use crate::store::entities::{self, EntityWrite, StoredState};
+use crate::store::entities::{self, StoredState};
 use crate::store::fingerprints;
 use crate::store::locations::LocationRow;
 use crate::store::{Db, changes};
@@ -296,77 +293,4 @@ struct Seen<'s> {
     same: bool,
     orphan: bool,
     has_errors: bool,
-}
-
-/// An entity of a chunk as the writer needs it: its JSON (the entity's
-/// strings moved into it, not copied) and the content hash of that JSON.
-pub(super) struct Staged {
-    /// The canonical reference, as text.
-    key: String,
-    entity_ref: EntityRef,
-    hash: String,
-    /// The entity without relations and status: the stored body, once it
-    /// has its uid and etag.
-    body: Map<String, Value>,
-    relations: Vec<Relation>,
-    source: String,
-    parent: Option<String>,
-}
-
-/// Stages a chunk on all cores, off the runtime: references, JSON and
-/// content hashes, ahead of the transaction that stores them.
-pub(super) async fn stage(chunk: Vec<Emitted>) -> anyhow::Result<Vec<Staged>> {
-    Ok(tokio::task::spawn_blocking(move || {
-        use rayon::prelude::*;
-        chunk.into_par_iter().map(Staged::new).collect()
-    })
-    .await?)
-}
-
-impl Staged {
-    fn new(e: Emitted) -> Staged {
-        let entity_ref = e.entity.entity_ref();
-        let relations = e.entity.relations.clone();
-        let mut body = e.entity.into_json();
-        let hash = hash_of(&body);
-        body.remove("relations");
-        body.remove("status");
-        Staged { key: entity_ref.to_string(), entity_ref, hash, body, relations, source: e.source, parent: e.parent }
-    }
-}
-
-/// Builds every entity's row and index entry on all cores, consuming the
-/// staged entities as it goes.
-fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> Vec<entities::PreparedEntity> {
-    use rayon::prelude::*;
-    let now = entities::now();
-    to_write
-        .into_par_iter()
-        .map(|(uid, mut e)| {
-            if let Some(meta) = e.body.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.insert("uid".into(), uid.clone().into());
-            }
-            let write = EntityWrite {
-                uid: &uid,
-                entity_ref: &e.entity_ref,
-                location_id,
-                source: &e.source,
-                parent_ref: e.parent.as_deref(),
-                hash: &e.hash,
-                relations: &e.relations,
-            };
-            entities::prepare(&write, Value::Object(e.body), &now)
-        })
-        .collect()
-}
-
-/// The content hash that tells an unchanged entity: SHA-256 of its JSON
-/// text (relations included), streamed into the hasher (an `io::Write`)
-/// without building the text. The JSON is [`portolan_catalog::Entity::into_json`]'s, which
-/// serializes to the same text as the entity itself, so stored hashes
-/// stay valid.
-fn hash_of(json: &Map<String, Value>) -> String {
-    let mut hasher = Sha256::new();
-    let _ = serde_json::to_writer(&mut hasher, json);
-    hex::encode(hasher.finalize())
 }

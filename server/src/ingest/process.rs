@@ -9,7 +9,8 @@ use std::collections::{HashSet, VecDeque};
 use portolan_catalog::{Entity, LocationRef, location_targets};
 use tokio::sync::mpsc;
 
-use super::pass::{PassWriter, ReadFailures, Scope, Staged, stage};
+use super::pass::{PassWriter, ReadFailures, Scope};
+use super::staged::{Staged, stage};
 use super::reader::{ReadFile, Reader};
 use super::unchanged::{FileNotes, Fingerprints, Sorted, clean_entities};
 use crate::search::{LocalChanges, SearchIndex};

@@ -195,20 +195,26 @@ const ENTITY_INSERT_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-/// Builds the row of an entity write: a fresh etag, the body (the entity
-/// JSON with its uid, without relations and status) with it, the outgoing
-/// relations, and its search index entry.
-pub fn prepare(e: &EntityWrite<'_>, mut body: Value, now: &str) -> PreparedEntity {
-    let etag = uuid::Uuid::new_v4().simple().to_string();
-    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.insert("etag".into(), Value::String(etag.clone()));
-    }
+/// The text columns of an entity write, built while staging it.
+#[derive(Debug, Clone)]
+pub struct StoredText {
+    /// The body (the entity JSON with its uid and etag, without relations
+    /// and status).
+    pub body: String,
+    /// The outgoing relations, `[[type, target ref], …]`.
+    pub relations: String,
+    /// The fresh etag the body holds.
+    pub etag: String,
+}
+
+/// Builds the row of an entity write and its search index entry; `body`
+/// is the JSON whose text `text.body` is.
+pub fn prepare(e: &EntityWrite<'_>, body: &Value, text: StoredText, now: &str) -> PreparedEntity {
     let uid = e.uid.to_owned();
     let me = e.entity_ref.to_string();
     let relations: Vec<(portolan_catalog::RelationType, String)> =
         e.relations.iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
-    let relations_json = Value::Array(relations.iter().map(|(t, target)| json!([t.as_str(), target])).collect()).to_string();
-    let indexed = IndexedEntity::new(&uid, &me, &body, relations);
+    let indexed = IndexedEntity::new(&uid, &me, body, relations);
     let entity = vec![
         Some(uid.clone()),
         Some(me),
@@ -218,13 +224,21 @@ pub fn prepare(e: &EntityWrite<'_>, mut body: Value, now: &str) -> PreparedEntit
         Some(e.location_id.to_owned()),
         Some(e.source.to_owned()),
         e.parent_ref.map(str::to_owned),
-        Some(etag),
+        Some(text.etag),
         Some(e.hash.to_owned()),
-        Some(body.to_string()),
-        Some(relations_json),
+        Some(text.body),
+        Some(text.relations),
         Some(now.to_owned()),
     ];
     PreparedEntity { uid, entity, indexed }
+}
+
+impl PreparedEntity {
+    /// The stored body's text.
+    #[cfg(test)]
+    pub(crate) fn body_text(&self) -> &str {
+        self.entity[10].as_deref().unwrap_or_default()
+    }
 }
 
 /// Inserts prepared entities with multi-row statements (their uids must not be stored).
