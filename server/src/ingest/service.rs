@@ -47,6 +47,10 @@ impl CatalogSettings {
 /// statistics are refreshed.
 const REANALYZE_AFTER: usize = 5_000;
 
+/// Entities written in one pass after which the search index gives back
+/// the room its lists grew into (see [`SearchIndex::shrink_to_fit`]).
+const SHRINK_AFTER: usize = 5_000;
+
 /// Changes after which the refresh loop saves the index snapshot again.
 const SNAPSHOT_AFTER_CHANGES: i64 = 1_000;
 
@@ -145,6 +149,11 @@ impl Catalog {
         let outcome = process_location(&self.db, &self.index, self.reader.as_ref(), location, rule, self.settings.orphans).await;
         if let Some(metrics) = self.metrics.get() {
             metrics.record_processing(started.elapsed(), outcome.as_ref().map_or(1, |o| o.errors.len()));
+        }
+        if outcome.as_ref().is_ok_and(|o| o.written >= SHRINK_AFTER) {
+            let shrinking = std::time::Instant::now();
+            self.index.shrink_to_fit().await?;
+            tracing::debug!(elapsed = ?shrinking.elapsed(), "search index shrunk to fit");
         }
         self.db.shrink_writer_cache().await;
         crate::memory::release_freed();

@@ -267,6 +267,15 @@ impl Postings {
         }
     }
 
+    /// Gives back what the lists grew into and do not use: a list grows
+    /// by doubling as entities are added one by one.
+    pub(super) fn shrink_to_fit(&mut self) {
+        for list in &mut self.lists {
+            list.shrink_to_fit();
+        }
+        self.lists.shrink_to_fit();
+    }
+
     /// Estimated heap bytes of the lists and their maps.
     pub(super) fn heap_estimate(&self) -> usize {
         self.by_value.capacity() * (std::mem::size_of::<((u32, u32), Slots)>() + 1)
@@ -338,5 +347,19 @@ mod tests {
         postings.add(2, &rows(4, 4));
         assert_eq!(postings.lists.len(), 2, "freed lists are reused");
         assert_eq!(postings.with_value(4, 4), &[1, 2]);
+    }
+
+    #[test]
+    fn shrinking_keeps_every_list_and_drops_the_spare_room() {
+        let rows = |key: u32, value: u32| [Row { key, value, original: value }];
+        let mut postings = Postings::default();
+        for s in 0..100 {
+            postings.add(s, &rows(1, s % 3));
+        }
+        assert!(postings.lists.iter().any(|l| l.capacity() > l.len()), "lists grew by doubling");
+        postings.shrink_to_fit();
+        assert!(postings.lists.iter().all(|l| l.capacity() == l.len()));
+        assert_eq!(postings.with_value(1, 1), (0..100).filter(|s| s % 3 == 1).collect::<Vec<u32>>());
+        assert_eq!(postings.with_key(1).len(), 100);
     }
 }

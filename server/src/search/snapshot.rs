@@ -245,7 +245,11 @@ pub(super) fn read(path: &Path) -> Result<(SnapshotPoint, State), SnapshotError>
             let mut file = std::fs::File::open(path)?;
             file.seek(std::io::SeekFrom::Start(entries_at))?;
             let mut input = In::new(BufReader::with_capacity(1 << 20, file), len - entries_at);
-            read_entries(&mut input, n).map(|(entries, text)| State::from_parts(Interner::default(), entries, text))
+            read_entries(&mut input, n).map(|(entries, text)| {
+                let mut state = State::from_parts(Interner::default(), entries, text);
+                state.shrink_to_fit();
+                state
+            })
         });
         let mut strings = Interner::with_slots(n);
         let read_strings = (0..n).try_for_each(|_| {

@@ -112,6 +112,7 @@ impl SearchIndex {
                     fresh.insert(entity);
                 }
             }
+            fresh.shrink_to_fit();
             fresh
         });
         let mut stream = entities::index_sources(&db.pool);
