@@ -45,9 +45,11 @@ fn shorten_purge_delay() {
     }
 }
 
-/// Returns freed memory to the OS (see `portolan::memory`): mimalloc's
-/// freed pages of every thread, and glibc's free chunks, where SQLite keeps
-/// its page caches.
+/// Returns freed memory to the OS (see `portolan::memory`): `mi_collect`
+/// collects the calling thread's heap and purges at once what mimalloc's
+/// arenas hold for a later purge (pages still owned by other threads'
+/// heaps stay); `malloc_trim` gives back glibc's free chunks, where SQLite
+/// keeps its page caches.
 #[allow(unsafe_code)]
 fn release_freed_memory() {
     // SAFETY: `mi_collect` and `malloc_trim` take no pointers and may be

@@ -2,10 +2,9 @@
 //!
 //! A processing pass or a rebuild of the pages' index frees tens of MB at
 //! once, and neither allocator hands it back on its own soon: mimalloc
-//! purges a freed page on the thread that freed it, the next time that
-//! thread allocates, so the parsing threads that go idle after an ingest
-//! kept about 14 MB of it at 100,000 entities; SQLite's page caches live in
-//! glibc's heap. The binary, which chooses the allocator, installs the
+//! purges freed memory late, when later allocations get round to it, and
+//! after a 100,000-entity ingest about 14 MB of it was still resident
+//! until a forced collection; SQLite's page caches live in glibc's heap. The binary, which chooses the allocator, installs the
 //! hook that releases both (it needs `unsafe`); this crate only says when.
 
 use std::sync::OnceLock;

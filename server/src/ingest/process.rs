@@ -56,7 +56,8 @@ pub struct ProcessOutcome {
     pub orphaned: usize,
     /// Problems recorded (read failures, invalid documents, conflicts).
     pub errors: Vec<String>,
-    /// Local files read, stamped before reading, for the file watcher.
+    /// Local files read, stamped before reading, for the file watcher
+    /// ([`crate::ingest::Catalog::process`] hands them to it and leaves this empty).
     pub local_files: Vec<super::reader::FileStamp>,
 }
 

@@ -152,8 +152,11 @@ impl Catalog {
         }
         if outcome.as_ref().is_ok_and(|o| o.written >= SHRINK_AFTER) {
             let shrinking = std::time::Instant::now();
-            self.index.shrink_to_fit().await?;
-            tracing::debug!(elapsed = ?shrinking.elapsed(), "search index shrunk to fit");
+            // The pass is stored: a failure here must not fail it.
+            match self.index.shrink_to_fit().await {
+                Ok(()) => tracing::debug!(elapsed = ?shrinking.elapsed(), "search index shrunk to fit"),
+                Err(e) => tracing::warn!("cannot shrink the search index: {e}"),
+            }
         }
         self.db.shrink_writer_cache().await;
         crate::memory::release_freed();

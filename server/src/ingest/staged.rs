@@ -61,10 +61,11 @@ impl Staged {
         entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
         // The same text as serializing `body` (the catalog's tests hold
         // `into_json` to that), from the typed entity, which is quicker.
-        let text = serde_json::to_string(&entity).unwrap_or_default();
+        let text = serde_json::to_string(&entity);
         let body = entity.into_json();
+        let text = text.or_else(|_| serde_json::to_string(&body)).unwrap_or_default();
         let relations_json = relations_json(&relations);
-        let hash = content_hash(&text, &relations_json);
+        let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
         Staged { key: entity_ref.to_string(), entity_ref, hash, body, text, relations, relations_json, source: e.source, parent: e.parent }
     }
 }
@@ -77,12 +78,17 @@ fn relations_json(relations: &[Relation]) -> String {
 
 /// The content hash that tells an unchanged entity: SHA-256 of the staged
 /// body text (uid and etag as placeholders) and of its relations' text,
-/// hashed as one buffer each instead of streamed through a serializer.
-fn content_hash(text: &str, relations_json: &str) -> String {
+/// hashed as one buffer each instead of streamed through a serializer, and
+/// of where it was read (file and Location entity above it), so that an
+/// entity moved unchanged to another file is written again with its new
+/// source. Each part goes in with its length: no two can run together.
+fn content_hash(text: &str, relations_json: &str, source: &str, parent: Option<&str>) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(text.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(relations_json.as_bytes());
+    for part in [text, relations_json, source, parent.unwrap_or_default()] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.update([u8::from(parent.is_some())]);
     hex::encode(hasher.finalize())
 }
 
@@ -93,7 +99,9 @@ fn content_hash(text: &str, relations_json: &str) -> String {
 /// all strings, come before it.
 fn fill_in(mut text: String, uid: &str, etag: &str) -> Option<String> {
     let at = text.find(PLACEHOLDERS)?;
-    text.replace_range(at..at + PLACEHOLDERS.len(), &format!(",\"uid\":\"{uid}\",\"etag\":\"{etag}\""));
+    let uid = serde_json::to_string(uid).ok()?;
+    let etag = serde_json::to_string(etag).ok()?;
+    text.replace_range(at..at + PLACEHOLDERS.len(), &format!(",\"uid\":{uid},\"etag\":{etag}"));
     Some(text)
 }
 
@@ -179,6 +187,13 @@ spec:
         assert_ne!(a.hash, staged(&COMPONENT.replace("team-a", "team-b")).hash, "owner and ownedBy relation");
         assert_ne!(a.hash, staged(&COMPONENT.replace("service", "website")).hash);
         assert_eq!(a.relations_json, "[[\"ownedBy\",\"group:ns/team-a\"]]");
+        let moved = |source: &str, parent: Option<&str>| {
+            let report = portolan_catalog::parse_catalog_file(COMPONENT, &portolan_catalog::NoResolver);
+            let entity = report.documents.into_iter().find_map(|d| d.entity).expect("a valid entity");
+            Staged::new(Emitted { entity, source: source.into(), parent: parent.map(str::to_owned) }).hash
+        };
+        assert_ne!(a.hash, moved("file:/c/other.yaml", None), "the same entity read from another file");
+        assert_ne!(a.hash, moved("file:/c/catalog-info.yaml", Some("location:default/root")), "under another Location");
     }
 
     #[test]
@@ -189,8 +204,10 @@ spec:
 
     #[test]
     fn a_uid_of_another_length_is_filled_in_too() {
-        let prepared = staged(COMPONENT).prepare("short-uid".to_owned(), "loc", "2026-12-06T00:00:00.000Z");
-        let body: Value = serde_json::from_str(prepared.body_text()).expect("JSON");
-        assert_eq!(body["metadata"]["uid"], "short-uid");
+        for uid in ["short-uid", "with \"quotes\" and \\"] {
+            let prepared = staged(COMPONENT).prepare(uid.to_owned(), "loc", "2026-12-06T00:00:00.000Z");
+            let body: Value = serde_json::from_str(prepared.body_text()).expect("JSON");
+            assert_eq!(body["metadata"]["uid"], uid);
+        }
     }
 }

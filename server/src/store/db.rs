@@ -100,8 +100,9 @@ impl Db {
 
 impl Db {
     /// On an SQLite file, after a processing pass: empties the writer's
-    /// page cache (up to [`WRITER_CACHE_KIB`]), which the next pass, an
-    /// hour later by default, fills again from the OS's file cache.
+    /// page cache (up to [`WRITER_CACHE_KIB`]), which the next pass (of the
+    /// next location, or of this one an hour later by default) fills again
+    /// from the OS's file cache.
     /// [`crate::memory::release_freed`] then gives it back to the OS.
     pub(crate) async fn shrink_writer_cache(&self) {
         if self.checkpointing.is_none() {
