@@ -155,7 +155,9 @@ pub async fn process_location(
             let started = std::time::Instant::now();
             index.sync(db, Some(changes)).await?;
             // What the chunk's staging, rows and entries freed goes back now,
-            // not after the pass (see `crate::memory`).
+            // not after the pass (see `crate::memory`): the peak of a
+            // 100,000-entity ingest was 293-300 MB with this and 304-307 MB
+            // without, in alternating runs of the same time.
             crate::memory::release_freed();
             busy += started.elapsed();
         }
