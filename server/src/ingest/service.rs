@@ -167,8 +167,6 @@ impl Catalog {
             events.watch(stamps.iter().map(|s| s.0.as_path()));
         }
         if let Ok(mut watched) = self.watched.lock() {
-            // The pass's stamps replace the last pass's, which go first.
-            watched.remove(&location.id);
             watched.insert(location.id.clone(), stamps);
         }
         if outcome.written + outcome.orphaned >= REANALYZE_AFTER {

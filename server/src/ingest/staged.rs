@@ -3,7 +3,7 @@
 //! (serialized once, then both hashed and stored), and from those the row
 //! and index entry of each entity that is written.
 
-use portolan_catalog::{EntityRef, Relation};
+use portolan_catalog::{EntityRef, RelationType};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -33,8 +33,9 @@ pub(super) struct Staged {
     body: Map<String, Value>,
     /// `body` as text, with placeholders where the uid and etag go.
     text: String,
-    /// The outgoing relations, and the same as `[[type, target ref], …]` text.
-    relations: Vec<Relation>,
+    /// The outgoing `(type, target ref)` relations, and the same as
+    /// `[[type, target ref], …]` text.
+    relations: Vec<(RelationType, String)>,
     relations_json: String,
     /// The file it was read from, `<type>:<target>`.
     pub source: String,
@@ -55,7 +56,8 @@ impl Staged {
     fn new(e: Emitted) -> Staged {
         let mut entity = e.entity;
         let entity_ref = entity.entity_ref();
-        let relations = std::mem::take(&mut entity.relations);
+        let relations: Vec<(RelationType, String)> =
+            std::mem::take(&mut entity.relations).into_iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
         entity.status = None;
         entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
         entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
@@ -68,11 +70,32 @@ impl Staged {
         let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
         Staged { key: entity_ref.to_string(), entity_ref, hash, body, text, relations, relations_json, source: e.source, parent: e.parent }
     }
+
+    /// The row and index entry of the staged entity, written as `uid`.
+    fn prepare(self, uid: String, location_id: &str, now: &str) -> PreparedEntity {
+        let Staged { entity_ref, hash, mut body, text, relations, relations_json, source, parent, .. } = self;
+        let etag = uuid::Uuid::new_v4().simple().to_string();
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("uid".into(), Value::String(uid.clone()));
+            meta.insert("etag".into(), Value::String(etag.clone()));
+        }
+        let body_text = fill_in(text, &uid, &etag).unwrap_or_else(|| serde_json::to_string(&body).unwrap_or_default());
+        let write = EntityWrite {
+            uid: &uid,
+            entity_ref: &entity_ref,
+            location_id,
+            source: &source,
+            parent_ref: parent.as_deref(),
+            hash: &hash,
+        };
+        let text = entities::StoredText { body: body_text, relations: relations_json, etag };
+        entities::prepare(&write, &Value::Object(body), relations, text, now)
+    }
 }
 
 /// `[[type, target ref], …]`, as the `relations` column holds them.
-fn relations_json(relations: &[Relation]) -> String {
-    let pairs: Vec<[String; 2]> = relations.iter().map(|r| [r.relation_type.as_str().to_owned(), r.target_ref.to_string()]).collect();
+fn relations_json(relations: &[(RelationType, String)]) -> String {
+    let pairs: Vec<[&str; 2]> = relations.iter().map(|(t, target)| [t.as_str(), target.as_str()]).collect();
     serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
 }
 
@@ -111,28 +134,6 @@ pub(super) fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) ->
     use rayon::prelude::*;
     let now = entities::now();
     to_write.into_par_iter().map(|(uid, e)| e.prepare(uid, location_id, &now)).collect()
-}
-
-impl Staged {
-    fn prepare(self, uid: String, location_id: &str, now: &str) -> PreparedEntity {
-        let Staged { entity_ref, hash, mut body, text, relations, relations_json, source, parent, .. } = self;
-        let etag = uuid::Uuid::new_v4().simple().to_string();
-        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("uid".into(), Value::String(uid.clone()));
-            meta.insert("etag".into(), Value::String(etag.clone()));
-        }
-        let body_text = fill_in(text, &uid, &etag).unwrap_or_else(|| serde_json::to_string(&body).unwrap_or_default());
-        let write = EntityWrite {
-            uid: &uid,
-            entity_ref: &entity_ref,
-            location_id,
-            source: &source,
-            parent_ref: parent.as_deref(),
-            hash: &hash,
-            relations: &relations,
-        };
-        entities::prepare(&write, &Value::Object(body), entities::StoredText { body: body_text, relations: relations_json, etag }, now)
-    }
 }
 
 #[cfg(test)]

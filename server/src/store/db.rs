@@ -96,9 +96,7 @@ impl Db {
             running.store(false, Ordering::Release);
         });
     }
-}
 
-impl Db {
     /// On an SQLite file, after a processing pass: empties the writer's
     /// page cache (up to [`WRITER_CACHE_KIB`]), which the next pass (of the
     /// next location, or of this one an hour later by default) fills again

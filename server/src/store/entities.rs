@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use portolan_catalog::{EntityRef, Relation};
+use portolan_catalog::{EntityRef, RelationType};
 use serde_json::{Value, json};
 use sqlx::{Any, AnyPool, Executor, Row};
 
@@ -175,8 +175,6 @@ pub struct EntityWrite<'a> {
     pub parent_ref: Option<&'a str>,
     /// Hash of what was read.
     pub hash: &'a str,
-    /// Outgoing relations from its spec.
-    pub relations: &'a [Relation],
 }
 
 /// The row one entity adds to `entities` and its index entry, built ahead
@@ -208,12 +206,11 @@ pub struct StoredText {
 }
 
 /// Builds the row of an entity write and its search index entry; `body`
-/// is the JSON whose text `text.body` is.
-pub fn prepare(e: &EntityWrite<'_>, body: &Value, text: StoredText, now: &str) -> PreparedEntity {
+/// is the JSON whose text `text.body` is, `relations` the outgoing
+/// `(type, target ref)` pairs whose text `text.relations` is.
+pub fn prepare(e: &EntityWrite<'_>, body: &Value, relations: Vec<(RelationType, String)>, text: StoredText, now: &str) -> PreparedEntity {
     let uid = e.uid.to_owned();
     let me = e.entity_ref.to_string();
-    let relations: Vec<(portolan_catalog::RelationType, String)> =
-        e.relations.iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
     let indexed = IndexedEntity::new(&uid, &me, body, relations);
     let entity = vec![
         Some(uid.clone()),
@@ -281,7 +278,7 @@ pub(super) fn keep_prepared(n: usize, full: usize) -> bool {
 
 /// Rows per multi-row `INSERT` at most (fewer for tables with so many
 /// columns that this many rows would pass 30,000 parameters).
-const INSERT_ROWS: usize = 512;
+pub(super) const INSERT_ROWS: usize = 512;
 
 /// Whether a connection is SQLite's.
 pub(super) fn conn_is_sqlite(conn: &sqlx::AnyConnection) -> bool {

@@ -6,7 +6,7 @@ use hashbrown::HashMap;
 
 use sqlx::{Any, Executor, Row};
 
-use super::entities::{IN_CHUNK, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, insert_statement, keep_prepared, state_from_row};
+use super::entities::{IN_CHUNK, INSERT_ROWS, STATE_COLUMNS, StoredState, bind_all, conn_is_sqlite, in_clause, insert_rows, insert_statement, keep_prepared, state_from_row};
 
 /// A file's row as the next pass reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +100,7 @@ pub async fn each_state_outside<'s>(
     sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
     let mut sources = sources.into_iter().peekable();
     while sources.peek().is_some() {
-        let batch: Vec<[Option<String>; 1]> = sources.by_ref().take(SOURCES_PER_INSERT).map(|s| [Some(s.clone())]).collect();
+        let batch: Vec<[Option<String>; 1]> = sources.by_ref().take(INSERT_ROWS).map(|s| [Some(s.clone())]).collect();
         let rows: Vec<&[Option<String>]> = batch.iter().map(|r| r.as_slice()).collect();
         insert_rows(&mut *conn, "pass_sources", &["source"], &rows).await?;
     }
@@ -114,6 +114,3 @@ pub async fn each_state_outside<'s>(
     sqlx::query("DELETE FROM pass_sources").execute(&mut *conn).await?;
     Ok(())
 }
-
-/// Sources copied per insert into `pass_sources` (one multi-row statement).
-const SOURCES_PER_INSERT: usize = 512;
