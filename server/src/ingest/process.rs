@@ -144,7 +144,7 @@ pub async fn process_location(
 ) -> anyhow::Result<ProcessOutcome> {
     let started = std::time::Instant::now();
     let root = LocationRef::new(&location.location_type, &location.target).to_string();
-    let fingerprints = Fingerprints::new(crate::store::fingerprints::of_location(&db.pool, &location.id).await?, &root, rule);
+    let fingerprints = Fingerprints::load(&db.pool, &location.id, &root, rule).await?;
     let (sender, mut chunks) = mpsc::channel::<Read>(1);
     let (to_index, mut written) = mpsc::channel::<LocalChanges>(1);
     let mut writer = PassWriter::new(db, location, orphans, Scope::Location);
@@ -295,7 +295,7 @@ async fn read_tree(
     }
     let TreeRead { chunks, emitted, failures, outcome, timing, fingerprints, mut notes, .. } = tree;
     if let Some(fingerprints) = fingerprints {
-        notes.forget.extend(fingerprints.unmatched());
+        notes.forget.extend(fingerprints.unmatched().await?);
     }
     if !emitted.is_empty() || !notes.is_empty() {
         chunks.send(Read::Chunk(emitted, notes)).await.map_err(|_| stopped())?;

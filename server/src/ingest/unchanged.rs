@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::process::KindRule;
 use super::reader::ReadFile;
-use crate::store::fingerprints::StoredFingerprint;
+use crate::store::fingerprints::{self, StoredFingerprint};
 
 /// Raised when what a parse makes of a file changes without its text
 /// changing (validation, annotations): every file is then parsed again once.
@@ -31,8 +31,9 @@ pub(super) struct Fingerprints {
     /// What every file's fingerprint starts from: the parse version and the
     /// pass's context.
     base: Sha256,
-    /// The stored ones not yet matched to a file this pass read.
-    stored: HashMap<String, StoredFingerprint>,
+    /// The stored ones not yet matched to a file this pass read, by the
+    /// hash of their source under `hasher`.
+    stored: HashMap<u64, StoredFingerprint>,
     /// Hashes of the sources this pass has sorted: a file read twice (by
     /// two globs) is parsed the second time and gets no second
     /// fingerprint. Hashes, not the sources (33,000 paths at 100,000
@@ -40,6 +41,9 @@ pub(super) struct Fingerprints {
     /// hash only cost the second one a parse.
     sorted: hashbrown::HashSet<u64>,
     hasher: hashbrown::DefaultHashBuilder,
+    /// Where the unmatched ones' sources are read back from.
+    pool: sqlx::AnyPool,
+    location_id: String,
 }
 
 /// What a pass learnt about its files' fingerprints, handed to the writer
@@ -75,22 +79,11 @@ pub(super) enum Sorted {
 impl Fingerprints {
     /// The fingerprints stored for a location whose root is `root`, read
     /// under `rule`.
-    pub fn new(stored: HashMap<String, StoredFingerprint>, root: &str, rule: &KindRule) -> Fingerprints {
-        let mut base = Sha256::new();
-        base.update(PARSE_VERSION.to_le_bytes());
-        base.update(env!("CARGO_PKG_VERSION").as_bytes());
-        field(&mut base, root);
-        // Every kind allowed differs from none allowed.
-        match &rule.0 {
-            None => base.update([0u8]),
-            Some(kinds) => {
-                base.update([1u8]);
-                for kind in kinds {
-                    field(&mut base, &kind.to_ascii_lowercase());
-                }
-            }
-        }
-        Fingerprints { base, stored, sorted: hashbrown::HashSet::new(), hasher: hashbrown::DefaultHashBuilder::default() }
+    pub async fn load(pool: &sqlx::AnyPool, location_id: &str, root: &str, rule: &KindRule) -> Result<Fingerprints, sqlx::Error> {
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let stored = fingerprints::of_location(pool, location_id, &hasher).await?;
+        let (pool, location_id) = (pool.clone(), location_id.to_owned());
+        Ok(Fingerprints { base: base_of(root, rule), stored, sorted: hashbrown::HashSet::new(), hasher, pool, location_id })
     }
 
     /// Sorts a group of files read under the Location entity `parent_ref`
@@ -115,33 +108,64 @@ impl Fingerprints {
                 .collect::<Vec<_>>()
         })
         .await?;
-        Ok(hashed
-            .into_iter()
-            .map(|(source, fingerprint, file)| {
-                if !self.sorted.insert(std::hash::BuildHasher::hash_one(&self.hasher, &source)) {
-                    return Sorted::Parse(file, None);
-                }
-                match self.stored.remove(&source) {
-                Some(stored) if stored.trusted && fingerprint == Some(stored.fingerprint) => {
-                    notes.unchanged.push(source);
-                    notes.unchanged_entities += stored.entities;
-                    Sorted::Unchanged(file)
-                }
-                Some(_) => {
-                    notes.forget.push(source);
-                    Sorted::Parse(file, fingerprint.map(hex::encode))
-                }
-                None => Sorted::Parse(file, fingerprint.map(hex::encode)),
-                }
-            })
-            .collect())
+        Ok(hashed.into_iter().map(|(source, fingerprint, file)| self.sort_one(source, fingerprint, file, notes)).collect())
+    }
+
+    fn sort_one(&mut self, source: String, fingerprint: Option<[u8; 32]>, file: ReadFile, notes: &mut FileNotes) -> Sorted {
+        let key = std::hash::BuildHasher::hash_one(&self.hasher, &source);
+        if !self.sorted.insert(key) {
+            return Sorted::Parse(file, None);
+        }
+        let unchanged = match self.stored.get(&key) {
+            None => return Sorted::Parse(file, fingerprint.map(hex::encode)),
+            // Its stored row, and the other source's, go with the unmatched ones.
+            Some(stored) if stored.collided => return Sorted::Parse(file, None),
+            Some(stored) => (stored.trusted && fingerprint == Some(stored.fingerprint)).then_some(stored.entities),
+        };
+        self.stored.remove(&key);
+        match unchanged {
+            Some(entities) => {
+                notes.unchanged.push(source);
+                notes.unchanged_entities += entities;
+                Sorted::Unchanged(file)
+            }
+            None => {
+                notes.forget.push(source);
+                Sorted::Parse(file, fingerprint.map(hex::encode))
+            }
+        }
     }
 
     /// The sources of stored fingerprints no file of this pass matched:
-    /// files gone or unreadable, whose fingerprints go.
-    pub fn unmatched(self) -> Vec<String> {
-        self.stored.into_keys().collect()
+    /// files gone or unreadable, whose fingerprints go. Only then are the
+    /// sources read back (the map holds their hashes).
+    pub async fn unmatched(self) -> Result<Vec<String>, sqlx::Error> {
+        if self.stored.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hashes: hashbrown::HashSet<u64> = self.stored.into_keys().collect();
+        fingerprints::sources_hashed(&self.pool, &self.location_id, &self.hasher, &hashes).await
     }
+}
+
+/// What every file's fingerprint starts from: the parse version, the
+/// location's root and the catalog rules.
+fn base_of(root: &str, rule: &KindRule) -> Sha256 {
+    let mut base = Sha256::new();
+    base.update(PARSE_VERSION.to_le_bytes());
+    base.update(env!("CARGO_PKG_VERSION").as_bytes());
+    field(&mut base, root);
+    // Every kind allowed differs from none allowed.
+    match &rule.0 {
+        None => base.update([0u8]),
+        Some(kinds) => {
+            base.update([1u8]);
+            for kind in kinds {
+                field(&mut base, &kind.to_ascii_lowercase());
+            }
+        }
+    }
+    base
 }
 
 /// Hashes `text` with its length, so that two fields cannot run together.
@@ -189,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_rules_and_the_root_are_part_of_every_fingerprint() {
-        let base = |root: &str, rule: KindRule| hex::encode(Fingerprints::new(Default::default(), root, &rule).base.finalize());
+        let base = |root: &str, rule: KindRule| hex::encode(base_of(root, &rule).finalize());
         let all = base("file:/c/catalog-info.yaml", KindRule(None));
         let none = base("file:/c/catalog-info.yaml", KindRule(Some(vec![])));
         let components = base("file:/c/catalog-info.yaml", KindRule(Some(vec!["Component".into()])));

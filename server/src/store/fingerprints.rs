@@ -20,13 +20,20 @@ pub struct StoredFingerprint {
     /// the file, none orphaned or with errors: only then may the file be
     /// skipped (an entity deleted through the API, say, makes it read again).
     pub trusted: bool,
+    /// Whether another file's source has the same hash: neither is trusted.
+    pub collided: bool,
 }
 
-/// Every file fingerprint of a location, by source.
+/// Every file fingerprint of a location, by the hash of its source under
+/// `hasher` (see [`sources_hashed`] for the sources themselves). Hashes,
+/// not the sources, are the keys: at 100,000 entities the map held 33,000
+/// paths, about 3 MB of a periodic pass's peak memory. Two sources with
+/// the same hash share one entry, marked [`StoredFingerprint::collided`].
 pub async fn of_location<'c>(
     ex: impl Executor<'c, Database = Any>,
     location_id: &str,
-) -> Result<HashMap<String, StoredFingerprint>, sqlx::Error> {
+    hasher: &hashbrown::DefaultHashBuilder,
+) -> Result<HashMap<u64, StoredFingerprint>, sqlx::Error> {
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query(
         "SELECT f.source, f.fingerprint, f.entities, \
@@ -36,7 +43,7 @@ pub async fn of_location<'c>(
     )
     .bind(location_id)
     .fetch(ex);
-    let mut out = HashMap::new();
+    let mut out: HashMap<u64, StoredFingerprint> = HashMap::new();
     while let Some(row) = rows.try_next().await? {
         let entities: i64 = row.try_get("entities")?;
         let stored: i64 = row.try_get("stored")?;
@@ -44,8 +51,39 @@ pub async fn of_location<'c>(
         if hex::decode_to_slice(row.try_get::<&str, _>("fingerprint")?, &mut fingerprint).is_err() {
             fingerprint = [0u8; 32];
         }
-        let trusted = entities == stored;
-        out.insert(row.try_get("source")?, StoredFingerprint { fingerprint, entities: usize::try_from(entities).unwrap_or(0), trusted });
+        let key = std::hash::BuildHasher::hash_one(hasher, row.try_get::<&str, _>("source")?);
+        let fresh = StoredFingerprint { fingerprint, entities: usize::try_from(entities).unwrap_or(0), trusted: entities == stored, collided: false };
+        match out.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(mut taken) => {
+                let both = taken.get_mut();
+                both.trusted = false;
+                both.collided = true;
+            }
+            hashbrown::hash_map::Entry::Vacant(free) => {
+                free.insert(fresh);
+            }
+        }
+    }
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+/// The sources of a location's fingerprints whose hashes under `hasher`
+/// are in `hashes` (those [`of_location`] keyed them by).
+pub async fn sources_hashed<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    location_id: &str,
+    hasher: &hashbrown::DefaultHashBuilder,
+    hashes: &hashbrown::HashSet<u64>,
+) -> Result<Vec<String>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query("SELECT source FROM file_fingerprints WHERE location_id = $1").bind(location_id).fetch(ex);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        let source: &str = row.try_get("source")?;
+        if hashes.contains(&std::hash::BuildHasher::hash_one(hasher, source)) {
+            out.push(source.to_owned());
+        }
     }
     Ok(out)
 }

@@ -158,7 +158,11 @@ impl CatalogIndex {
             })
             .collect();
         let in_order: Vec<&EntitySummary> = entries.iter().map(|e| e.summary.as_ref()).collect();
-        let ranks = SortKey::ALL.par_iter().map(|&key| ranks_by(&in_order, key)).collect();
+        // One sort order at a time: each holds a lower-cased copy of its
+        // field for every entity while it is built (about 3 MB at 100,000
+        // entities, estimated), and a rebuild after an edit runs while the
+        // old index is still served, at the server's peak memory.
+        let ranks = SortKey::ALL.iter().map(|&key| ranks_by(&in_order, key)).collect();
         drop(in_order);
         let hasher = hashbrown::DefaultHashBuilder::default();
         let hashes: Vec<u64> = entries.par_iter().map(|e| hasher.hash_one(e.summary.entity_ref())).collect();
