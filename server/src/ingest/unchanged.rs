@@ -222,4 +222,69 @@ mod tests {
         assert_eq!(components, base("file:/c/catalog-info.yaml", KindRule(Some(vec!["component".into()]))));
         assert_ne!(all, base("file:/d/catalog-info.yaml", KindRule(None)));
     }
+
+    fn read_file(path: &str, text: &str) -> ReadFile {
+        ReadFile { location: portolan_catalog::LocationRef::new("file", path), text: text.to_owned(), stamp: None }
+    }
+
+    const ROOT: &str = "file:/c/catalog-info.yaml";
+    const PARENT: &str = "location:default/root";
+
+    #[tokio::test]
+    async fn stored_fingerprints_are_found_by_source_and_the_unmatched_read_back() {
+        let db = crate::store::Db::connect("sqlite::memory:").await.expect("database");
+        let rule = KindRule(None);
+        let mut first = Fingerprints::load(&db.pool, "loc", ROOT, &rule).await.expect("fingerprints");
+        let mut notes = FileNotes::default();
+        let files = vec![read_file("/c/a.yaml", "a: 1\n"), read_file("/c/b.yaml", "b: 1\n")];
+        let fresh: Vec<(String, String, usize)> = first
+            .sort_out(files, PARENT, &mut notes)
+            .await
+            .expect("sorted")
+            .into_iter()
+            .filter_map(|sorted| match sorted {
+                Sorted::Parse(file, Some(fingerprint)) => Some((file.location.to_string(), fingerprint, 0)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fresh.len(), 2, "both files are new and get fingerprints");
+        let mut conn = db.pool.acquire().await.expect("connection");
+        crate::store::fingerprints::replace(&mut conn, "loc", &[], &fresh).await.expect("recorded");
+        drop(conn);
+
+        // The next pass reads a unchanged, and b is gone.
+        let mut next = Fingerprints::load(&db.pool, "loc", ROOT, &rule).await.expect("fingerprints");
+        let mut notes = FileNotes::default();
+        let sorted = next.sort_out(vec![read_file("/c/a.yaml", "a: 1\n")], PARENT, &mut notes).await.expect("sorted");
+        assert!(matches!(sorted.as_slice(), [Sorted::Unchanged(_)]));
+        assert_eq!(notes.unchanged, ["file:/c/a.yaml"]);
+        assert_eq!(next.unmatched().await.expect("sources"), ["file:/c/b.yaml"]);
+
+        // An edited file is parsed, its old fingerprint forgotten.
+        let mut edited = Fingerprints::load(&db.pool, "loc", ROOT, &rule).await.expect("fingerprints");
+        let mut notes = FileNotes::default();
+        let sorted = edited.sort_out(vec![read_file("/c/a.yaml", "a: 2\n")], PARENT, &mut notes).await.expect("sorted");
+        assert!(matches!(sorted.as_slice(), [Sorted::Parse(_, Some(_))]));
+        assert_eq!(notes.forget, ["file:/c/a.yaml"]);
+    }
+
+    #[tokio::test]
+    async fn a_source_whose_hash_another_shares_is_parsed_and_its_row_forgotten() {
+        let db = crate::store::Db::connect("sqlite::memory:").await.expect("database");
+        let rule = KindRule(None);
+        let mut conn = db.pool.acquire().await.expect("connection");
+        let row = ("file:/c/a.yaml".to_owned(), "00".repeat(32), 0);
+        crate::store::fingerprints::replace(&mut conn, "loc", &[], &[row]).await.expect("recorded");
+        drop(conn);
+        let mut fingerprints = Fingerprints::load(&db.pool, "loc", ROOT, &rule).await.expect("fingerprints");
+        // As `of_location` leaves an entry two sources hash to.
+        for stored in fingerprints.stored.values_mut() {
+            stored.trusted = false;
+            stored.collided = true;
+        }
+        let mut notes = FileNotes::default();
+        let sorted = fingerprints.sort_out(vec![read_file("/c/a.yaml", "a: 1\n")], PARENT, &mut notes).await.expect("sorted");
+        assert!(matches!(sorted.as_slice(), [Sorted::Parse(_, None)]), "parsed, with no fingerprint to record");
+        assert_eq!(fingerprints.unmatched().await.expect("sources"), ["file:/c/a.yaml"], "its stored row goes");
+    }
 }
