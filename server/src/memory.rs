@@ -4,8 +4,9 @@
 //! once, and neither allocator hands it back on its own soon: mimalloc
 //! purges freed memory late, when later allocations get round to it, and
 //! after a 100,000-entity ingest about 14 MB of it was still resident
-//! until a forced collection; SQLite's page caches live in glibc's heap. The binary, which chooses the allocator, installs the
-//! hook that releases both (it needs `unsafe`); this crate only says when.
+//! until a forced collection; SQLite's page caches live in glibc's heap.
+//! The binary, which chooses the allocator, installs the hook that
+//! releases both (it needs `unsafe`); this crate only says when.
 
 use std::sync::OnceLock;
 

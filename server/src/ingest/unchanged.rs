@@ -111,6 +111,7 @@ impl Fingerprints {
         Ok(hashed.into_iter().map(|(source, fingerprint, file)| self.sort_one(source, fingerprint, file, notes)).collect())
     }
 
+    /// Sorts one file (see [`Fingerprints::sort_out`]).
     fn sort_one(&mut self, source: String, fingerprint: Option<[u8; 32]>, file: ReadFile, notes: &mut FileNotes) -> Sorted {
         let key = std::hash::BuildHasher::hash_one(&self.hasher, &source);
         if !self.sorted.insert(key) {
@@ -279,7 +280,6 @@ mod tests {
         let mut fingerprints = Fingerprints::load(&db.pool, "loc", ROOT, &rule).await.expect("fingerprints");
         // As `of_location` leaves an entry two sources hash to.
         for stored in fingerprints.stored.values_mut() {
-            stored.trusted = false;
             stored.collided = true;
         }
         let mut notes = FileNotes::default();

@@ -103,6 +103,7 @@ impl Db {
     /// from the OS's file cache.
     /// [`crate::memory::release_freed`] then gives it back to the OS.
     pub(crate) async fn shrink_writer_cache(&self) {
+        // Only a database file has `checkpointing`: in memory, the cache is the database.
         if self.checkpointing.is_none() {
             return;
         }

@@ -20,7 +20,8 @@ pub struct StoredFingerprint {
     /// the file, none orphaned or with errors: only then may the file be
     /// skipped (an entity deleted through the API, say, makes it read again).
     pub trusted: bool,
-    /// Whether another file's source has the same hash: neither is trusted.
+    /// Whether another file's source has the same hash: then neither file
+    /// is taken for unchanged, whatever `trusted` says.
     pub collided: bool,
 }
 
@@ -52,15 +53,15 @@ pub async fn of_location<'c>(
             fingerprint = [0u8; 32];
         }
         let key = std::hash::BuildHasher::hash_one(hasher, row.try_get::<&str, _>("source")?);
-        let fresh = StoredFingerprint { fingerprint, entities: usize::try_from(entities).unwrap_or(0), trusted: entities == stored, collided: false };
         match out.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(mut taken) => {
-                let both = taken.get_mut();
-                both.trusted = false;
-                both.collided = true;
-            }
+            hashbrown::hash_map::Entry::Occupied(mut taken) => taken.get_mut().collided = true,
             hashbrown::hash_map::Entry::Vacant(free) => {
-                free.insert(fresh);
+                free.insert(StoredFingerprint {
+                    fingerprint,
+                    entities: usize::try_from(entities).unwrap_or(0),
+                    trusted: entities == stored,
+                    collided: false,
+                });
             }
         }
     }
