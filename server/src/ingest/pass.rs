@@ -77,8 +77,6 @@ pub(super) struct PassWriter<'a> {
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct WriteTiming {
     looking_up: std::time::Duration,
-    /// Building rows and index entries (part of `writing`).
-    preparing: std::time::Duration,
     writing: std::time::Duration,
     committing: std::time::Duration,
 }
@@ -116,7 +114,7 @@ impl<'a> PassWriter<'a> {
             return Ok(Err(NeedsWholePass::Moved));
         }
         let looked_up = phase.elapsed();
-        let mut to_write: Vec<(String, Staged)> = Vec::new();
+        let mut to_write: Vec<(Option<String>, Staged)> = Vec::new();
         let mut replaced: Vec<String> = Vec::new();
         let mut cleared: Vec<String> = Vec::new();
         for e in chunk {
@@ -135,7 +133,7 @@ impl<'a> PassWriter<'a> {
                     has_errors: s.has_errors,
                 }),
             };
-            let uid = match state {
+            let stored = match state {
                 Some(s) if !s.mine => {
                     outcome.errors.push(format!("ConflictError: {key} from {} is already provided by another location", e.source));
                     continue;
@@ -148,18 +146,17 @@ impl<'a> PassWriter<'a> {
                 }
                 Some(s) => {
                     replaced.push(s.uid.to_owned());
-                    s.uid.to_owned()
+                    Some(s.uid.to_owned())
                 }
-                // Time-ordered uids: new rows land at the end of every uid index.
-                None => uuid::Uuid::now_v7().to_string(),
+                None => None,
             };
-            to_write.push((uid, e));
+            to_write.push((stored, e));
         }
         outcome.written += to_write.len();
-        let mut touched: Vec<String> = to_write.iter().map(|(uid, _)| uid.clone()).collect();
+        let mut touched: Vec<String> =
+            to_write.iter().map(|(stored, e)| stored.as_deref().unwrap_or(e.new_uid()).to_owned()).collect();
         entities::delete_many(&mut tx, &replaced).await?;
-        let (upserts, preparing) = self.insert(&mut tx, to_write).await?;
-        self.timing.preparing += preparing;
+        let upserts = self.insert(&mut tx, to_write).await?;
         entities::clear_errors_many(&mut tx, &cleared).await?;
         fingerprints::replace(&mut tx, &self.location.id, &notes.forget, &notes.record).await?;
         let written = phase.elapsed();
@@ -178,22 +175,19 @@ impl<'a> PassWriter<'a> {
         Ok(Ok(LocalChanges { range, upserts }))
     }
 
-    /// Builds the rows of `to_write` on all cores and inserts them; returns
-    /// their index entries for after the commit, and the time the building took.
+    /// Inserts the rows of `to_write`, each under its stored uid or as new;
+    /// returns their index entries for after the commit.
     async fn insert(
         &self,
         tx: &mut sqlx::AnyConnection,
-        to_write: Vec<(String, Staged)>,
-    ) -> anyhow::Result<(HashMap<String, crate::search::IndexedEntity>, std::time::Duration)> {
+        to_write: Vec<(Option<String>, Staged)>,
+    ) -> anyhow::Result<HashMap<String, crate::search::IndexedEntity>> {
         if to_write.is_empty() {
-            return Ok((HashMap::new(), std::time::Duration::ZERO));
+            return Ok(HashMap::new());
         }
-        let location_id = self.location.id.clone();
-        let started = std::time::Instant::now();
-        let prepared = tokio::task::spawn_blocking(move || prepare_all(to_write, &location_id)).await?;
-        let preparing = started.elapsed();
+        let prepared = prepare_all(to_write, &self.location.id);
         entities::insert_prepared(tx, &prepared).await?;
-        Ok((prepared.into_iter().map(|p| (p.uid, p.indexed)).collect(), preparing))
+        Ok(prepared.into_iter().map(|p| (p.uid, p.indexed)).collect())
     }
 
     /// Notes that this pass emitted `entity_ref`; `false` when it already

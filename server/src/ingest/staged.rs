@@ -1,25 +1,23 @@
 //! What the writer of a pass needs of each entity, built on all cores ahead
-//! of its transaction: the entity's JSON, the stored body as text
-//! (serialized once, then both hashed and stored), and from those the row
-//! and index entry of each entity that is written.
+//! of its transaction: the stored body as text (serialized once, then both
+//! hashed and stored), a fresh uid and etag filled in, and the entity's
+//! search index entry. The writer only swaps in the stored uid of an
+//! entity that is stored already, and builds nothing in its transaction.
 
 use portolan_catalog::{EntityRef, RelationType};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::process::Emitted;
+use crate::search::IndexedEntity;
 use crate::store::entities::{self, EntityWrite, PreparedEntity};
 
-/// Stands for the uid in a staged body text: as long as the uids given to
-/// new entities (hyphenated UUIDs), so that filling it in moves nothing.
+/// Stands for the uid in a staged body text while it is hashed: as long as
+/// the uids given to new entities (hyphenated UUIDs).
 const UID_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Stands for the etag, as long as a simple UUID.
 const ETAG_PLACEHOLDER: &str = "00000000000000000000000000000000";
-
-/// How the two placeholders read in the text: `metadata` has them in
-/// this order, right after its name and namespace.
-const PLACEHOLDERS: &str = ",\"uid\":\"00000000-0000-0000-0000-000000000000\",\"etag\":\"00000000000000000000000000000000\"";
 
 /// An entity of a chunk as the writer needs it (see the module docs).
 pub(super) struct Staged {
@@ -28,14 +26,16 @@ pub(super) struct Staged {
     pub entity_ref: EntityRef,
     /// Tells an unchanged entity: see [`content_hash`].
     pub hash: String,
-    /// The entity without relations and status (the entity's strings moved
-    /// into it, not copied): what its index entry is built from.
-    body: Map<String, Value>,
-    /// `body` as text, with placeholders where the uid and etag go.
+    /// The uid a new entity is stored under, which `text` and `indexed`
+    /// carry until [`Staged::prepare`] is given the stored one.
+    uid: String,
+    /// The fresh etag `text` carries.
+    etag: String,
+    /// The entity without relations and status, as stored.
     text: String,
-    /// The outgoing `(type, target ref)` relations, and the same as
-    /// `[[type, target ref], …]` text.
-    relations: Vec<(RelationType, String)>,
+    /// Its search index entry.
+    indexed: IndexedEntity,
+    /// The outgoing relations as `[[type, target ref], …]` text.
     relations_json: String,
     /// The file it was read from, `<type>:<target>`.
     pub source: String,
@@ -56,6 +56,7 @@ impl Staged {
     fn new(e: Emitted) -> Staged {
         let mut entity = e.entity;
         let entity_ref = entity.entity_ref();
+        let key = entity_ref.to_string();
         let relations: Vec<(RelationType, String)> =
             std::mem::take(&mut entity.relations).into_iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
         entity.status = None;
@@ -64,32 +65,44 @@ impl Staged {
         // The same text as serializing `body` (the catalog's tests hold
         // `into_json` to that), from the typed entity, which is quicker.
         let text = serde_json::to_string(&entity);
-        let body = entity.into_json();
+        let mut body = entity.into_json();
         let text = text.or_else(|_| serde_json::to_string(&body)).unwrap_or_default();
         let relations_json = relations_json(&relations);
         let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
-        Staged { key: entity_ref.to_string(), entity_ref, hash, body, text, relations, relations_json, source: e.source, parent: e.parent }
-    }
-
-    /// The row and index entry of the staged entity, written as `uid`.
-    fn prepare(self, uid: String, location_id: &str, now: &str) -> PreparedEntity {
-        let Staged { entity_ref, hash, mut body, text, relations, relations_json, source, parent, .. } = self;
+        // Time-ordered uids: new rows land at the end of every uid index.
+        let uid = uuid::Uuid::now_v7().to_string();
         let etag = uuid::Uuid::new_v4().simple().to_string();
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("uid".into(), Value::String(uid.clone()));
             meta.insert("etag".into(), Value::String(etag.clone()));
         }
-        let body_text = fill_in(text, &uid, &etag).unwrap_or_else(|| serde_json::to_string(&body).unwrap_or_default());
-        let write = EntityWrite {
-            uid: &uid,
-            entity_ref: &entity_ref,
-            location_id,
-            source: &source,
-            parent_ref: parent.as_deref(),
-            hash: &hash,
+        let placeholders = ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER);
+        let text = replace_ids(text, &placeholders, &uid, &etag).unwrap_or_else(|| serde_json::to_string(&body).unwrap_or_default());
+        let body = Value::Object(body);
+        let indexed = IndexedEntity::new(&uid, &key, &body, relations);
+        Staged { key, entity_ref, hash, uid, etag, text, indexed, relations_json, source: e.source, parent: e.parent }
+    }
+
+    /// The row and index entry of the staged entity, written as `stored`
+    /// (the uid it is stored under) or, new, as the uid it was staged with.
+    fn prepare(self, stored: Option<&str>, location_id: &str, now: &str) -> PreparedEntity {
+        let Staged { entity_ref, hash, uid, etag, mut text, mut indexed, relations_json, source, parent, .. } = self;
+        let uid = match stored {
+            Some(stored) if stored != uid => {
+                text = replace_ids(text, &ids_text(&uid, &etag), stored, &etag).unwrap_or_default();
+                indexed.set_uid(stored);
+                stored.to_owned()
+            }
+            _ => uid,
         };
-        let text = entities::StoredText { body: body_text, relations: relations_json, etag };
-        entities::prepare(&write, &Value::Object(body), relations, text, now)
+        let write = EntityWrite { uid: &uid, entity_ref: &entity_ref, location_id, source: &source, parent_ref: parent.as_deref(), hash: &hash };
+        let text = entities::StoredText { body: text, relations: relations_json, etag };
+        entities::prepare(&write, indexed, text, now)
+    }
+
+    /// The uid this entity is stored under when it is new.
+    pub fn new_uid(&self) -> &str {
+        &self.uid
     }
 }
 
@@ -115,25 +128,29 @@ fn content_hash(text: &str, relations_json: &str, source: &str, parent: Option<&
     hex::encode(hasher.finalize())
 }
 
-/// `text` with the placeholders of its uid and etag replaced; `None` when
-/// they are not where [`Staged::new`] put them. A JSON string holds no
+/// How a uid and etag read in a body's text: `metadata` has them in this
+/// order, right after its name and namespace.
+fn ids_text(uid: &str, etag: &str) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(",\"uid\":{},\"etag\":{}", quoted(uid), quoted(etag))
+}
+
+/// `text` with the uid and etag that read as `current` (see [`ids_text`])
+/// replaced; `None` when they are not there. A JSON string holds no
 /// unescaped quote, so the first `,"uid":"` of the text is the metadata's:
 /// only `apiVersion`, `kind`, `metadata.name` and `metadata.namespace`,
 /// all strings, come before it.
-fn fill_in(mut text: String, uid: &str, etag: &str) -> Option<String> {
-    let at = text.find(PLACEHOLDERS)?;
-    let uid = serde_json::to_string(uid).ok()?;
-    let etag = serde_json::to_string(etag).ok()?;
-    text.replace_range(at..at + PLACEHOLDERS.len(), &format!(",\"uid\":{uid},\"etag\":{etag}"));
+fn replace_ids(mut text: String, current: &str, uid: &str, etag: &str) -> Option<String> {
+    let at = text.find(current)?;
+    text.replace_range(at..at + current.len(), &ids_text(uid, etag));
     Some(text)
 }
 
-/// Builds every entity's row and index entry on all cores, consuming the
-/// staged entities as it goes.
-pub(super) fn prepare_all(to_write: Vec<(String, Staged)>, location_id: &str) -> Vec<PreparedEntity> {
-    use rayon::prelude::*;
+/// Builds the rows of a chunk's entities, each written as the stored uid
+/// given with it or as new, consuming the staged entities as it goes.
+pub(super) fn prepare_all(to_write: Vec<(Option<String>, Staged)>, location_id: &str) -> Vec<PreparedEntity> {
     let now = entities::now();
-    to_write.into_par_iter().map(|(uid, e)| e.prepare(uid, location_id, &now)).collect()
+    to_write.into_iter().map(|(stored, e)| e.prepare(stored.as_deref(), location_id, &now)).collect()
 }
 
 #[cfg(test)]
@@ -160,25 +177,47 @@ spec:
   uid: 00000000-0000-0000-0000-000000000000
 "#;
 
+    /// The body as stored, built the slow way: the entity's JSON with this
+    /// uid and etag, without relations and status.
+    fn expected_body(yaml: &str, uid: &str, etag: &str) -> String {
+        let report = portolan_catalog::parse_catalog_file(yaml, &portolan_catalog::NoResolver);
+        let mut entity = report.documents.into_iter().find_map(|d| d.entity).expect("a valid entity");
+        entity.relations.clear();
+        entity.status = None;
+        entity.metadata.uid = Some(uid.to_owned());
+        entity.metadata.etag = Some(etag.to_owned());
+        serde_json::to_string(&entity.into_json()).expect("text")
+    }
+
     #[test]
     fn the_stored_text_is_the_bodys_json_with_its_uid_and_etag() {
         let uid = "0190f5a2-7c1e-7d3a-9f00-123456789abc";
-        let prepared = staged(COMPONENT).prepare(uid.to_owned(), "loc", "2026-12-06T00:00:00.000Z");
+        let prepared = staged(COMPONENT).prepare(Some(uid), "loc", "2026-12-06T00:00:00.000Z");
         let body: Value = serde_json::from_str(prepared.body_text()).expect("JSON");
         assert_eq!(body["metadata"]["uid"], uid);
-        assert_eq!(body["metadata"]["etag"].as_str().map(str::len), Some(32));
-        assert_ne!(body["metadata"]["etag"], ETAG_PLACEHOLDER);
+        assert_eq!(prepared.uid, uid);
+        assert_eq!(prepared.indexed.uid, uid);
+        let etag = body["metadata"]["etag"].as_str().expect("an etag");
+        assert_eq!(etag.len(), 32);
+        assert_ne!(etag, ETAG_PLACEHOLDER);
         // What looks like the placeholder in the entity's own fields stays.
         assert_eq!(body["metadata"]["title"], "a\"uid\":x");
-        assert_eq!(body["metadata"]["description"], PLACEHOLDERS);
+        assert_eq!(body["metadata"]["description"], ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER));
         assert_eq!(body["spec"]["uid"], UID_PLACEHOLDER);
         assert!(body.get("relations").is_none() && body.get("status").is_none());
-        // Key for key the text of the JSON the index entry is built from.
-        let mut expected = staged(COMPONENT).body;
-        let meta = expected.get_mut("metadata").and_then(Value::as_object_mut).expect("metadata");
-        meta.insert("uid".into(), uid.into());
-        meta.insert("etag".into(), body["metadata"]["etag"].clone());
-        assert_eq!(prepared.body_text(), serde_json::to_string(&expected).expect("text"));
+        // Key for key the text of the entity's JSON.
+        assert_eq!(prepared.body_text(), expected_body(COMPONENT, uid, etag));
+    }
+
+    #[test]
+    fn a_new_entity_keeps_the_uid_it_was_staged_with() {
+        let staged = staged(COMPONENT);
+        let (uid, etag) = (staged.uid.clone(), staged.etag.clone());
+        assert_ne!(uid, UID_PLACEHOLDER);
+        assert!(staged.text.contains(&ids_text(&uid, &etag)));
+        let prepared = staged.prepare(None, "loc", "2026-12-06T00:00:00.000Z");
+        assert_eq!((prepared.uid.as_str(), prepared.indexed.uid.as_str()), (uid.as_str(), uid.as_str()));
+        assert_eq!(prepared.body_text(), expected_body(COMPONENT, &uid, &etag));
     }
 
     #[test]
@@ -199,14 +238,18 @@ spec:
 
     #[test]
     fn the_placeholders_are_those_the_entity_is_serialized_with() {
-        assert_eq!(PLACEHOLDERS, format!(",\"uid\":\"{UID_PLACEHOLDER}\",\"etag\":\"{ETAG_PLACEHOLDER}\""));
-        assert!(staged(COMPONENT).text.contains(PLACEHOLDERS));
+        let report = portolan_catalog::parse_catalog_file(COMPONENT, &portolan_catalog::NoResolver);
+        let mut entity = report.documents.into_iter().find_map(|d| d.entity).expect("a valid entity");
+        entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
+        entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
+        let text = serde_json::to_string(&entity).expect("text");
+        assert!(text.contains(&ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER)));
     }
 
     #[test]
     fn a_uid_of_another_length_is_filled_in_too() {
         for uid in ["short-uid", "with \"quotes\" and \\"] {
-            let prepared = staged(COMPONENT).prepare(uid.to_owned(), "loc", "2026-12-06T00:00:00.000Z");
+            let prepared = staged(COMPONENT).prepare(Some(uid), "loc", "2026-12-06T00:00:00.000Z");
             let body: Value = serde_json::from_str(prepared.body_text()).expect("JSON");
             assert_eq!(body["metadata"]["uid"], uid);
         }

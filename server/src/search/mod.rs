@@ -70,6 +70,13 @@ impl IndexedEntity {
         }
     }
 
+    /// The same entry for the entity stored as `uid` (its `uid` and its
+    /// `metadata.uid` row), without building it again.
+    pub fn set_uid(&mut self, uid: &str) {
+        self.rows.set_value("metadata.uid", uid);
+        uid.clone_into(&mut self.uid);
+    }
+
     /// The index entry of a stored row: its body and relations as JSON text.
     pub fn from_stored(uid: &str, entity_ref: &str, body: &str, relations: &str) -> Result<IndexedEntity, serde_json::Error> {
         let body: Value = serde_json::from_str(body)?;

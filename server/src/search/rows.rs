@@ -233,6 +233,40 @@ impl FlatRows {
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
         self.rows.iter().map(|r| (self.text(r.key).unwrap_or_default(), self.text(r.value), self.text(r.original)))
     }
+
+    /// Gives the rows with `key` (lower-cased, as stored) this value
+    /// instead, as [`flat_rows`] would have built them with it: what a
+    /// staged entry needs when the entity turns out to be stored under
+    /// another uid. Rows with other keys keep their place and spans.
+    pub fn set_value(&mut self, key: &str, value: &str) {
+        let at: Vec<usize> = (0..self.rows.len()).filter(|&i| self.text(self.rows[i].key) == Some(key)).collect();
+        if at.is_empty() {
+            return;
+        }
+        let (value_span, original_span) = if too_long(value, MAX_VALUE_LENGTH) {
+            (Span::NONE, Span::NONE)
+        } else {
+            let start = self.arena.len();
+            push_lower(&mut self.arena, value);
+            let lower = self.span(start);
+            let original = if self.text(lower) == Some(value) {
+                lower
+            } else {
+                let start = self.arena.len();
+                self.arena.push_str(value);
+                self.span(start)
+            };
+            (lower, original)
+        };
+        for i in at {
+            self.rows[i].value = value_span;
+            self.rows[i].original = original_span;
+        }
+    }
+
+    fn span(&self, start: usize) -> Span {
+        Span { start: u32::try_from(start).unwrap_or(u32::MAX - 1), len: u32::try_from(self.arena.len() - start).unwrap_or(0) }
+    }
 }
 
 /// Builds [`FlatRows`] row by row, deduplicating as it goes.
@@ -258,7 +292,7 @@ fn too_long(s: &str, max: usize) -> bool {
 
 impl FlatBuilder {
     fn span_from(&self, start: usize) -> Span {
-        Span { start: u32::try_from(start).unwrap_or(u32::MAX - 1), len: u32::try_from(self.out.arena.len() - start).unwrap_or(0) }
+        self.out.span(start)
     }
 
     fn hash_of(&self, key: &str, value: Option<&str>) -> u64 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use portolan_catalog::{EntityRef, RelationType};
+use portolan_catalog::EntityRef;
 use serde_json::{Value, json};
 use sqlx::{Any, AnyPool, Executor, Row};
 
@@ -205,13 +205,11 @@ pub struct StoredText {
     pub etag: String,
 }
 
-/// Builds the row of an entity write and its search index entry; `body`
-/// is the JSON whose text `text.body` is, `relations` the outgoing
-/// `(type, target ref)` pairs whose text `text.relations` is.
-pub fn prepare(e: &EntityWrite<'_>, body: &Value, relations: Vec<(RelationType, String)>, text: StoredText, now: &str) -> PreparedEntity {
+/// Builds the row of an entity write beside its search index entry, which
+/// was built from the same body and relations as `text`.
+pub fn prepare(e: &EntityWrite<'_>, indexed: IndexedEntity, text: StoredText, now: &str) -> PreparedEntity {
     let uid = e.uid.to_owned();
     let me = e.entity_ref.to_string();
-    let indexed = IndexedEntity::new(&uid, &me, body, relations);
     let entity = vec![
         Some(uid.clone()),
         Some(me),

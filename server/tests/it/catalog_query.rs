@@ -438,6 +438,11 @@ fn flat_rows_are_the_search_rows_for_every_realworld_entity() {
             let got: Vec<(String, Option<String>, Option<String>)> =
                 flat.iter().map(|(k, v, o)| (k.to_owned(), v.map(str::to_owned), o.map(str::to_owned))).collect();
             assert_eq!(got, expected, "{}", path.display());
+            // An entry staged under one uid and stored under another.
+            let mut moved = flat;
+            moved.set_value("metadata.uid", "0190f5a2-7c1e-7d3a-9f00-123456789abc");
+            value["metadata"]["uid"] = json!("0190f5a2-7c1e-7d3a-9f00-123456789abc");
+            assert_eq!(moved.iter().collect::<Vec<_>>(), flat_rows(&value, &relations).iter().collect::<Vec<_>>(), "{}", path.display());
             checked += 1;
         }
     }
