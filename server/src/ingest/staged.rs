@@ -19,6 +19,10 @@ const UID_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
 /// Stands for the etag, as long as a simple UUID.
 const ETAG_PLACEHOLDER: &str = "00000000000000000000000000000000";
 
+/// How the two placeholders read in the text (see [`ids_text`]), spelt out
+/// so that staging an entity does not build it again.
+const PLACEHOLDERS: &str = ",\"uid\":\"00000000-0000-0000-0000-000000000000\",\"etag\":\"00000000000000000000000000000000\"";
+
 /// An entity of a chunk as the writer needs it (see the module docs).
 pub(super) struct Staged {
     /// The canonical reference, as text.
@@ -66,7 +70,7 @@ impl Staged {
         // `into_json` to that), from the typed entity, which is quicker.
         let text = serde_json::to_string(&entity);
         let mut body = entity.into_json();
-        let text = text.or_else(|_| serde_json::to_string(&body)).unwrap_or_default();
+        let mut text = text.or_else(|_| serde_json::to_string(&body)).unwrap_or_default();
         let relations_json = relations_json(&relations);
         let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
         // Time-ordered uids: new rows land at the end of every uid index.
@@ -76,8 +80,9 @@ impl Staged {
             meta.insert("uid".into(), Value::String(uid.clone()));
             meta.insert("etag".into(), Value::String(etag.clone()));
         }
-        let placeholders = ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER);
-        let text = replace_ids(text, &placeholders, &uid, &etag).unwrap_or_else(|| serde_json::to_string(&body).unwrap_or_default());
+        if !replace_ids(&mut text, PLACEHOLDERS, &uid, &etag) {
+            text = serde_json::to_string(&body).unwrap_or_default();
+        }
         let body = Value::Object(body);
         let indexed = IndexedEntity::new(&uid, &key, &body, relations);
         Staged { key, entity_ref, hash, uid, etag, text, indexed, relations_json, source: e.source, parent: e.parent }
@@ -89,7 +94,9 @@ impl Staged {
         let Staged { entity_ref, hash, uid, etag, mut text, mut indexed, relations_json, source, parent, .. } = self;
         let uid = match stored {
             Some(stored) if stored != uid => {
-                text = replace_ids(text, &ids_text(&uid, &etag), stored, &etag).unwrap_or_default();
+                // Always found: the text is the typed entity's, or else the
+                // JSON's, which serializes without fail, and both carry them.
+                replace_ids(&mut text, &ids_text(&uid, &etag), stored, &etag);
                 indexed.set_uid(stored);
                 stored.to_owned()
             }
@@ -135,15 +142,15 @@ fn ids_text(uid: &str, etag: &str) -> String {
     format!(",\"uid\":{},\"etag\":{}", quoted(uid), quoted(etag))
 }
 
-/// `text` with the uid and etag that read as `current` (see [`ids_text`])
-/// replaced; `None` when they are not there. A JSON string holds no
+/// Replaces the uid and etag that read as `current` (see [`ids_text`]) in
+/// `text`; `false` when they are not there. A JSON string holds no
 /// unescaped quote, so the first `,"uid":"` of the text is the metadata's:
 /// only `apiVersion`, `kind`, `metadata.name` and `metadata.namespace`,
 /// all strings, come before it.
-fn replace_ids(mut text: String, current: &str, uid: &str, etag: &str) -> Option<String> {
-    let at = text.find(current)?;
+fn replace_ids(text: &mut String, current: &str, uid: &str, etag: &str) -> bool {
+    let Some(at) = text.find(current) else { return false };
     text.replace_range(at..at + current.len(), &ids_text(uid, etag));
-    Some(text)
+    true
 }
 
 /// Builds the rows of a chunk's entities, each written as the stored uid
@@ -202,7 +209,7 @@ spec:
         assert_ne!(etag, ETAG_PLACEHOLDER);
         // What looks like the placeholder in the entity's own fields stays.
         assert_eq!(body["metadata"]["title"], "a\"uid\":x");
-        assert_eq!(body["metadata"]["description"], ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER));
+        assert_eq!(body["metadata"]["description"], PLACEHOLDERS);
         assert_eq!(body["spec"]["uid"], UID_PLACEHOLDER);
         assert!(body.get("relations").is_none() && body.get("status").is_none());
         // Key for key the text of the entity's JSON.
@@ -243,7 +250,8 @@ spec:
         entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
         entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
         let text = serde_json::to_string(&entity).expect("text");
-        assert!(text.contains(&ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER)));
+        assert_eq!(PLACEHOLDERS, ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER));
+        assert!(text.contains(PLACEHOLDERS));
     }
 
     #[test]

@@ -243,25 +243,27 @@ impl FlatRows {
         if at.is_empty() {
             return;
         }
-        let (value_span, original_span) = if too_long(value, MAX_VALUE_LENGTH) {
-            (Span::NONE, Span::NONE)
-        } else {
-            let start = self.arena.len();
-            push_lower(&mut self.arena, value);
-            let lower = self.span(start);
-            let original = if self.text(lower) == Some(value) {
-                lower
-            } else {
-                let start = self.arena.len();
-                self.arena.push_str(value);
-                self.span(start)
-            };
-            (lower, original)
-        };
+        let (value_span, original_span) = self.push_value(Some(value));
         for i in at {
             self.rows[i].value = value_span;
             self.rows[i].original = original_span;
         }
+    }
+
+    /// Appends a row's value to the arena, lower-cased and as written (one
+    /// span for both when they are the same text); `None` for a null or
+    /// over-long value.
+    fn push_value(&mut self, value: Option<&str>) -> (Span, Span) {
+        let Some(v) = value.filter(|v| !too_long(v, MAX_VALUE_LENGTH)) else { return (Span::NONE, Span::NONE) };
+        let start = self.arena.len();
+        push_lower(&mut self.arena, v);
+        let lower = self.span(start);
+        if self.text(lower) == Some(v) {
+            return (lower, lower);
+        }
+        let start = self.arena.len();
+        self.arena.push_str(v);
+        (lower, self.span(start))
     }
 
     fn span(&self, start: usize) -> Span {
@@ -291,10 +293,6 @@ fn too_long(s: &str, max: usize) -> bool {
 }
 
 impl FlatBuilder {
-    fn span_from(&self, start: usize) -> Span {
-        self.out.span(start)
-    }
-
     fn hash_of(&self, key: &str, value: Option<&str>) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one((key, value))
@@ -308,24 +306,8 @@ impl FlatBuilder {
         }
         let mark = self.out.arena.len();
         push_lower(&mut self.out.arena, key);
-        let key_span = self.span_from(mark);
-        let original = value.filter(|v| !too_long(v, MAX_VALUE_LENGTH));
-        let (value_span, original_span) = match original {
-            None => (Span::NONE, Span::NONE),
-            Some(v) => {
-                let start = self.out.arena.len();
-                push_lower(&mut self.out.arena, v);
-                let lower = self.span_from(start);
-                let original_span = if self.out.text(lower) == Some(v) {
-                    lower
-                } else {
-                    let start = self.out.arena.len();
-                    self.out.arena.push_str(v);
-                    self.span_from(start)
-                };
-                (lower, original_span)
-            }
-        };
+        let key_span = self.out.span(mark);
+        let (value_span, original_span) = self.out.push_value(value);
         let hash = self.hash_of(self.out.text(key_span).unwrap_or_default(), self.out.text(value_span));
         let FlatBuilder { out, seen, hasher, .. } = self;
         let duplicate = seen

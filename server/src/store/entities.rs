@@ -206,10 +206,11 @@ pub struct StoredText {
 }
 
 /// Builds the row of an entity write beside its search index entry, which
-/// was built from the same body and relations as `text`.
+/// was built for the same entity (its reference text is the row's) from
+/// the same body and relations as `text`.
 pub fn prepare(e: &EntityWrite<'_>, indexed: IndexedEntity, text: StoredText, now: &str) -> PreparedEntity {
     let uid = e.uid.to_owned();
-    let me = e.entity_ref.to_string();
+    let me = indexed.entity_ref.clone();
     let entity = vec![
         Some(uid.clone()),
         Some(me),
