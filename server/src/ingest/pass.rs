@@ -160,9 +160,13 @@ impl<'a> PassWriter<'a> {
         entities::clear_errors_many(&mut tx, &cleared).await?;
         fingerprints::replace(&mut tx, &self.location.id, &notes.forget, &notes.record).await?;
         let written = phase.elapsed();
+        let mut removed = Vec::new();
         if let Some(failures) = last {
             match self.settle_unemitted(&mut tx, failures, outcome).await? {
-                Ok(deleted) => touched.extend(deleted),
+                Ok(deleted) => {
+                    touched.extend(deleted.iter().cloned());
+                    removed = deleted;
+                }
                 Err(reason) => return Ok(Err(reason)),
             }
         }
@@ -172,7 +176,7 @@ impl<'a> PassWriter<'a> {
         timing.looking_up += looked_up;
         timing.writing += written - looked_up;
         timing.committing += phase.elapsed() - written;
-        Ok(Ok(LocalChanges { range, upserts }))
+        Ok(Ok(LocalChanges { range, upserts, removed }))
     }
 
     /// Inserts the rows of `to_write`, each under its stored uid or as new;

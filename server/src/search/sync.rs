@@ -16,14 +16,26 @@ const BATCH: usize = 4_096;
 
 /// What a server just committed, so its own index need not read it back:
 /// the change rows it appended and, per uid, the entries it built. Other
-/// uids of the range (deletions, entries of a bulk pass not kept) are read
-/// from the database.
+/// uids of the range (deletions not listed, entries of a bulk pass not
+/// kept) are read from the database.
 #[derive(Debug, Default)]
 pub struct LocalChanges {
     /// The sequence numbers of the rows the write appended.
     pub range: Option<(i64, i64)>,
     /// The entries written, by uid (all of them, some, or none).
     pub upserts: HashMap<String, IndexedEntity>,
+    /// Uids the write deleted and did not write again (all, some or none).
+    pub removed: Vec<String>,
+}
+
+impl LocalChanges {
+    /// Whether these changes are the whole of their range, one row per
+    /// entry or removal, so that nothing of it need be read back.
+    fn cover_their_range(&self) -> bool {
+        self.range.is_some_and(|(first, end)| {
+            usize::try_from(end - first + 1).is_ok_and(|rows| rows == self.upserts.len() + self.removed.len())
+        })
+    }
 }
 
 fn build(rows: &[IndexSource]) -> Vec<IndexedEntity> {
@@ -151,6 +163,19 @@ impl SearchIndex {
     pub async fn sync(&self, db: &Db, local: Option<LocalChanges>) -> anyhow::Result<usize> {
         let mut local = local.unwrap_or_default();
         let mut synced = self.synced.lock().await;
+        // The usual case of a pass's chunks: this server's own write, right
+        // after what the index has, applied without a query (writers hold
+        // a lock while they append, so the range is the write's alone).
+        if let Some((first, end)) = local.range
+            && *synced + 1 == first
+            && local.cover_their_range()
+        {
+            let upserts: Vec<IndexedEntity> = local.upserts.into_values().collect();
+            let applied = upserts.len() + local.removed.len();
+            self.apply_off_runtime(upserts, local.removed).await?;
+            *synced = end;
+            return Ok(applied);
+        }
         if changes::oldest(&db.pool).await?.is_some_and(|oldest| oldest > *synced + 1) {
             // Rows this index never saw were trimmed: start over.
             drop(synced);
