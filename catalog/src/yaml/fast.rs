@@ -53,7 +53,7 @@ pub(super) fn parse(text: &str, line_offset: u32) -> Option<Option<Node>> {
     let mut lines: Vec<Line> = text
         .split('\n')
         .map(|text| {
-            let indent = text.len() - text.trim_start_matches(' ').len();
+            let indent = leading_spaces(text);
             let rest = &text[indent..];
             Line { text, indent, blank: rest.is_empty() || rest.starts_with('#') }
         })
@@ -79,6 +79,11 @@ pub(super) fn parse(text: &str, line_offset: u32) -> Option<Option<Node>> {
     let root = reader.block(0)?;
     reader.skip_blank();
     (reader.at == reader.lines.len()).then_some(Some(root))
+}
+
+/// How many spaces `s` starts with.
+fn leading_spaces(s: &str) -> usize {
+    s.len() - s.trim_start_matches(' ').len()
 }
 
 /// Nothing but spaces, then perhaps a comment after a space.
@@ -137,7 +142,7 @@ fn find_key(text: &str, start: usize) -> Option<(Cow<'_, str>, ScalarStyle, usiz
     let (key, style, colon) = match bytes.get(start)? {
         b'\'' | b'"' => {
             let (key, style, end) = quoted(text, start)?;
-            let colon = end + (text[end..].len() - text[end..].trim_start_matches(' ').len());
+            let colon = end + leading_spaces(&text[end..]);
             (Cow::Owned(key), style, colon)
         }
         _ => {
@@ -232,8 +237,7 @@ impl<'a> Reader<'a> {
     fn value_after_key(&mut self, indent: usize, colon: usize) -> Option<Node> {
         let line = self.at;
         let text = self.lines[line].text;
-        let after = &text[colon + 1..];
-        let start = colon + 1 + (after.len() - after.trim_start_matches(' ').len());
+        let start = colon + 1 + leading_spaces(&text[colon + 1..]);
         if start < text.len() && text.as_bytes()[start] != b'#' {
             return self.inline_value(line, start, false);
         }
@@ -270,12 +274,7 @@ impl<'a> Reader<'a> {
     fn flow_sequence(&mut self, line: usize, open: usize) -> Option<Node> {
         let text = self.lines[line].text;
         let bytes = text.as_bytes();
-        let skip = |mut i: usize| {
-            while bytes.get(i) == Some(&b' ') {
-                i += 1;
-            }
-            i
-        };
+        let skip = |i: usize| i + leading_spaces(text.get(i..).unwrap_or_default());
         let mut items = Vec::new();
         let mut i = skip(open + 1);
         if bytes.get(i) != Some(&b']') {
@@ -328,14 +327,14 @@ impl<'a> Reader<'a> {
         }
         let first = line + 1;
         let content = self.lines.get(first)?;
-        let indent = content.text.len() - content.text.trim_start_matches(' ').len();
+        let indent = leading_spaces(content.text);
         if indent == content.text.len() || indent <= self.lines[line].indent {
             return None;
         }
         let mut parts: Vec<&str> = Vec::new();
         let mut next = first;
         while let Some(l) = self.lines.get(next) {
-            let spaces = l.text.len() - l.text.trim_start_matches(' ').len();
+            let spaces = leading_spaces(l.text);
             if spaces == l.text.len() {
                 if spaces > indent {
                     return None;
@@ -380,8 +379,7 @@ impl<'a> Reader<'a> {
                 }
                 return None;
             }
-            let after = &text[indent + 1..];
-            let start = indent + 1 + (after.len() - after.trim_start_matches(' ').len());
+            let start = indent + 1 + leading_spaces(&text[indent + 1..]);
             let rest = &text[start..];
             if rest.is_empty() || rest.starts_with('#') || is_entry(rest) || (indentless && items.is_empty() && start != indent + 2) {
                 return None;
