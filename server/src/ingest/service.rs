@@ -252,7 +252,7 @@ impl Catalog {
         if let Ok(mut watched) = self.watched.lock() {
             watched.remove(location_id);
         }
-        self.index.sync(&self.db, Some(LocalChanges { range, ..LocalChanges::default() })).await?;
+        self.index.sync(&self.db, Some(LocalChanges { range, removed: uids, ..LocalChanges::default() })).await?;
         self.notify_changed();
         Ok(())
     }
@@ -263,7 +263,7 @@ impl Catalog {
         let existed = crate::store::entities::delete(&mut tx, uid).await?;
         let range = changes::record(&mut tx, &[uid.to_owned()]).await?;
         changes::commit(&self.db, tx).await?;
-        self.index.sync(&self.db, Some(LocalChanges { range, ..LocalChanges::default() })).await?;
+        self.index.sync(&self.db, Some(LocalChanges { range, removed: vec![uid.to_owned()], ..LocalChanges::default() })).await?;
         if existed {
             self.notify_changed();
         }

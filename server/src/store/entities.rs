@@ -93,6 +93,20 @@ pub async fn each_state_of_location<'c>(
     Ok(())
 }
 
+/// Whether any entity is stored from a location other than this one. Two
+/// seeks on the `(location_id, source)` index, however many entities the
+/// location itself has.
+pub async fn any_outside_location<'c>(ex: impl Executor<'c, Database = Any>, location_id: &str) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM entities WHERE location_id < $1) \
+         OR EXISTS (SELECT 1 FROM entities WHERE location_id > $1) THEN 1 ELSE 0 END AS BIGINT) AS found",
+    )
+    .bind(location_id)
+    .fetch_one(ex)
+    .await?;
+    Ok(row.try_get::<i64, _>("found")? == 1)
+}
+
 /// The processing state of the entities with these references, whichever
 /// location emitted them.
 pub async fn states_of_refs(conn: &mut sqlx::AnyConnection, refs: &[String]) -> Result<Vec<StoredState>, sqlx::Error> {

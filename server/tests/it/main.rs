@@ -11,6 +11,7 @@ mod fake_kube;
 mod fake_kube_protocol;
 mod index_snapshot;
 mod ingest;
+mod ingest_conflicts;
 mod kubernetes;
 mod kubernetes_bench;
 mod k8s_health;
