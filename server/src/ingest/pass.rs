@@ -118,7 +118,7 @@ impl<'a> PassWriter<'a> {
         outcome: &mut ProcessOutcome,
     ) -> anyhow::Result<Result<LocalChanges, NeedsWholePass>> {
         let phase = std::time::Instant::now();
-        let mut tx = changes::begin_write(&self.db).await?;
+        let mut tx = changes::begin_write(self.db).await?;
         let begun = phase.elapsed();
         self.unchanged.extend(notes.unchanged);
         if matches!(self.scope, Scope::Location) && self.stored.is_none() {
