@@ -40,7 +40,8 @@ impl Workspace {
     }
 }
 
-async fn register(t: &TestDb, root: &Path) -> LocationRow {
+/// Registers a `file` location at `root`, as the configuration does.
+pub(crate) async fn register(t: &TestDb, root: &Path) -> LocationRow {
     locations::insert(&t.db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("insert location")
 }
 

@@ -2,16 +2,16 @@
 //! keeps it, and the other reports a conflict — also when the first stores
 //! it in the middle of the other's pass.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use portolan::ingest::reader::ReadFuture;
 use portolan::ingest::{FileReader, KindRule, OrphanStrategy, ProcessOutcome, Reader, process_location};
 use portolan::search::SearchIndex;
 use portolan::store::Db;
-use portolan::store::locations::{self, LocationRow, ORIGIN_CONFIG};
+use portolan::store::locations::LocationRow;
 use sqlx::Row;
 
+use crate::ingest::register;
 use crate::support::TestDb;
 
 fn components(names: impl Iterator<Item = String>, title: &str) -> String {
@@ -20,10 +20,6 @@ fn components(names: impl Iterator<Item = String>, title: &str) -> String {
             format!("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  title: {title}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n")
         })
         .collect()
-}
-
-async fn register(db: &Db, root: &Path) -> LocationRow {
-    locations::insert(&db.pool, "file", &root.to_string_lossy(), ORIGIN_CONFIG).await.expect("insert location")
 }
 
 async fn process(db: &Db, reader: &dyn Reader, loc: &LocationRow) -> ProcessOutcome {
@@ -60,8 +56,8 @@ async fn an_entity_another_location_stored_stays_theirs() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("theirs.yaml"), components(["shared".to_owned()].into_iter(), "Theirs")).expect("write");
         std::fs::write(dir.path().join("mine.yaml"), components(["shared", "own"].map(str::to_owned).into_iter(), "Mine")).expect("write");
-        let theirs = register(&t.db, &dir.path().join("theirs.yaml")).await;
-        let mine = register(&t.db, &dir.path().join("mine.yaml")).await;
+        let theirs = register(&t, &dir.path().join("theirs.yaml")).await;
+        let mine = register(&t, &dir.path().join("mine.yaml")).await;
         assert_eq!(conflicts(&process(&t.db, &FileReader, &theirs).await).len(), 0);
 
         let outcome = process(&t.db, &FileReader, &mine).await;
@@ -118,8 +114,8 @@ async fn an_entity_another_location_stores_during_a_pass_stays_theirs() {
             std::fs::write(dir.path().join(format!("{file}.yaml")), components(names, "Mine")).expect("write");
         }
         std::fs::write(dir.path().join("other.yaml"), components(["c-0005".to_owned()].into_iter(), "Theirs")).expect("write");
-        let pass = register(&t.db, &dir.path().join("catalog-info.yaml")).await;
-        let other = register(&t.db, &dir.path().join("other.yaml")).await;
+        let pass = register(&t, &dir.path().join("catalog-info.yaml")).await;
+        let other = register(&t, &dir.path().join("other.yaml")).await;
 
         let reader = InterleavingReader { db: &t.db, pass: &pass, other: &other, done: AtomicBool::new(false) };
         let outcome = process(&t.db, &reader, &pass).await;
