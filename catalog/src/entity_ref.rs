@@ -2,7 +2,7 @@
 //! canonical, lower-cased triple (Backstage's `parseEntityRef` and
 //! `stringifyEntityRef`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -91,7 +91,13 @@ impl EntityRef {
 
 impl fmt::Display for EntityRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}/{}", self.kind, self.namespace, self.name)
+        // Piece by piece rather than through `write!`: references are
+        // written out for every entity and relation an ingest stores.
+        f.write_str(&self.kind)?;
+        f.write_char(':')?;
+        f.write_str(&self.namespace)?;
+        f.write_char('/')?;
+        f.write_str(&self.name)
     }
 }
 

@@ -5,7 +5,6 @@
 //! entity that is stored already, and builds nothing in its transaction.
 
 use portolan_catalog::{EntityRef, RelationType};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::process::Emitted;
@@ -66,25 +65,20 @@ impl Staged {
         entity.status = None;
         entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
         entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
-        // The same text as serializing `body` (the catalog's tests hold
-        // `into_json` to that), from the typed entity, which is quicker.
-        let text = serde_json::to_string(&entity);
-        let mut body = entity.into_json();
-        let mut text = text.or_else(|_| serde_json::to_string(&body)).unwrap_or_default();
+        // The typed entity serializes as its JSON does (the catalog's tests
+        // hold `into_json` to that), and never fails: its maps have string keys.
+        let mut text = serde_json::to_string(&entity).unwrap_or_default();
         let relations_json = relations_json(&relations);
         let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
         // Time-ordered uids: new rows land at the end of every uid index.
         let uid = uuid::Uuid::now_v7().to_string();
         let etag = uuid::Uuid::new_v4().simple().to_string();
-        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("uid".into(), Value::String(uid.clone()));
-            meta.insert("etag".into(), Value::String(etag.clone()));
-        }
+        entity.metadata.uid = Some(uid.clone());
+        entity.metadata.etag = Some(etag.clone());
         if !replace_ids(&mut text, PLACEHOLDERS, &uid, &etag) {
-            text = serde_json::to_string(&body).unwrap_or_default();
+            text = serde_json::to_string(&entity).unwrap_or_default();
         }
-        let body = Value::Object(body);
-        let indexed = IndexedEntity::new(&uid, &key, &body, relations);
+        let indexed = IndexedEntity::of_entity(&key, &entity, relations);
         Staged { key, entity_ref, hash, uid, etag, text, indexed, relations_json, source: e.source, parent: e.parent }
     }
 
@@ -94,8 +88,8 @@ impl Staged {
         let Staged { entity_ref, hash, uid, etag, mut text, mut indexed, relations_json, source, parent, .. } = self;
         let uid = match stored {
             Some(stored) if stored != uid => {
-                // Always found: the text is the typed entity's, or else the
-                // JSON's, which serializes without fail, and both carry them.
+                // Always found: the text is the typed entity's, which
+                // carries them.
                 replace_ids(&mut text, &ids_text(&uid, &etag), stored, &etag);
                 indexed.set_uid(stored);
                 stored.to_owned()
@@ -163,6 +157,7 @@ pub(super) fn prepare_all(to_write: Vec<(Option<String>, Staged)>, location_id: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn staged(yaml: &str) -> Staged {
         let report = portolan_catalog::parse_catalog_file(yaml, &portolan_catalog::NoResolver);

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use intern::{Interner, NONE};
 pub use matching::{FacetCount, PageRow};
-pub use summary::summary_of;
+pub use summary::{summary_of, summary_of_entity};
 pub use snapshot::{SnapshotError, SnapshotPoint};
 pub use sync::LocalChanges;
 
@@ -42,7 +42,8 @@ struct Row {
 }
 
 /// What the index holds of one entity, before it is interned: built from the
-/// entity's JSON and outgoing relations, on any thread.
+/// entity (typed as parsed, or its stored JSON) and outgoing relations, on
+/// any thread.
 #[derive(Debug, Clone)]
 pub struct IndexedEntity {
     /// The entity's uid.
@@ -66,6 +67,21 @@ impl IndexedEntity {
             rows: rows::flat_rows(body, &pairs),
             text: rows::search_text(body),
             summary: summary_of(body).map(Arc::new),
+            relations,
+        }
+    }
+
+    /// [`IndexedEntity::new`] of the entity's JSON, built from the typed
+    /// entity (its `metadata.uid` is the uid): what an ingest stages, without
+    /// building a JSON value of each entity only to walk it.
+    pub fn of_entity(entity_ref: &str, entity: &portolan_catalog::Entity, relations: Vec<(RelationType, String)>) -> IndexedEntity {
+        let pairs: Vec<(&str, &str)> = relations.iter().map(|(t, target)| (t.as_str(), target.as_str())).collect();
+        IndexedEntity {
+            uid: entity.metadata.uid.clone().unwrap_or_default(),
+            entity_ref: entity_ref.to_owned(),
+            rows: rows::flat_rows_of(entity, &pairs),
+            text: rows::search_text_of(entity),
+            summary: Some(Arc::new(summary_of_entity(entity))),
             relations,
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hashbrown::HashSet;
 
-use portolan_catalog::EntityRef;
+use portolan_catalog::{Entity, EntityRef};
 use portolan_frontend::EntitySummary;
 use serde::Deserialize;
 use serde_json::Value;
@@ -56,22 +56,72 @@ struct ListSpec {
 /// `group:team-a` together. `None` when it has no kind or name.
 pub fn summary_of(entity: &Value) -> Option<EntitySummary> {
     let fields = ListFields::deserialize(entity).ok()?;
-    let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
-    let namespace = fields.metadata.namespace.unwrap_or_else(|| portolan_catalog::entity_ref::DEFAULT_NAMESPACE.to_owned());
-    let canonical = |v: Option<Value>, kind: &str| text(v).map(|t| canonical_ref(&t, kind, &namespace));
-    let shared = |t: Option<String>| t.map(Arc::from);
-    Some(EntitySummary {
-        owner: shared(canonical(fields.spec.owner, "group")),
-        system: shared(canonical(fields.spec.system, "system")),
-        spec_type: shared(text(fields.spec.spec_type)),
-        lifecycle: shared(text(fields.spec.lifecycle)),
-        kind: fields.kind.into(),
-        name: fields.metadata.name,
-        title: text(fields.metadata.title),
-        description: text(fields.metadata.description),
-        tags: fields.metadata.tags.into_iter().filter_map(|t| t.as_str().map(Arc::from)).collect(),
-        namespace: namespace.into(),
+    let spec = &fields.spec;
+    Some(summary_from(ListParts {
+        kind: &fields.kind,
+        name: &fields.metadata.name,
+        namespace: fields.metadata.namespace.as_deref(),
+        title: text(&fields.metadata.title),
+        description: text(&fields.metadata.description),
+        tags: fields.metadata.tags.iter().filter_map(Value::as_str).collect(),
+        owner: text(&spec.owner),
+        system: text(&spec.system),
+        spec_type: text(&spec.spec_type),
+        lifecycle: text(&spec.lifecycle),
+    }))
+}
+
+/// A field's text, if it is a string.
+fn text(value: &Option<Value>) -> Option<&str> {
+    value.as_ref().and_then(Value::as_str)
+}
+
+/// [`summary_of`] the entity's JSON, read from the typed entity.
+pub fn summary_of_entity(entity: &Entity) -> EntitySummary {
+    let m = &entity.metadata;
+    summary_from(ListParts {
+        kind: &entity.kind,
+        name: &m.name,
+        namespace: Some(&m.namespace),
+        title: m.title.as_deref(),
+        description: m.description.as_deref(),
+        tags: m.tags.iter().map(String::as_str).collect(),
+        owner: entity.spec_str("owner"),
+        system: entity.spec_str("system"),
+        spec_type: entity.spec_str("type"),
+        lifecycle: entity.spec_str("lifecycle"),
     })
+}
+
+/// The list fields as read, string fields that are not strings left out.
+struct ListParts<'a> {
+    kind: &'a str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+    title: Option<&'a str>,
+    description: Option<&'a str>,
+    tags: Vec<&'a str>,
+    owner: Option<&'a str>,
+    system: Option<&'a str>,
+    spec_type: Option<&'a str>,
+    lifecycle: Option<&'a str>,
+}
+
+fn summary_from(parts: ListParts<'_>) -> EntitySummary {
+    let namespace = parts.namespace.unwrap_or(portolan_catalog::entity_ref::DEFAULT_NAMESPACE);
+    let canonical = |v: Option<&str>, kind: &str| v.map(|t| Arc::from(canonical_ref(t, kind, namespace)));
+    EntitySummary {
+        owner: canonical(parts.owner, "group"),
+        system: canonical(parts.system, "system"),
+        spec_type: parts.spec_type.map(Arc::from),
+        lifecycle: parts.lifecycle.map(Arc::from),
+        kind: parts.kind.into(),
+        name: parts.name.to_owned(),
+        title: parts.title.map(str::to_owned),
+        description: parts.description.map(str::to_owned),
+        tags: parts.tags.into_iter().map(Arc::from).collect(),
+        namespace: namespace.into(),
+    }
 }
 
 /// One copy of each shared summary string and tag list, so that summaries

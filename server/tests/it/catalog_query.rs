@@ -416,7 +416,8 @@ async fn errors_come_out_in_backstages_envelope() {
 
 #[test]
 fn flat_rows_are_the_search_rows_for_every_realworld_entity() {
-    use portolan::search::rows::{flat_rows, search_rows_with_originals};
+    use portolan::search::rows::{flat_rows, flat_rows_of, search_rows_with_originals, search_text, search_text_of};
+    use portolan::search::{summary_of, summary_of_entity};
     let root = crate::support::repo().join("../shared/fixtures/realworld");
     let mut checked = 0;
     for file in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
@@ -438,6 +439,14 @@ fn flat_rows_are_the_search_rows_for_every_realworld_entity() {
             let got: Vec<(String, Option<String>, Option<String>)> =
                 flat.iter().map(|(k, v, o)| (k.to_owned(), v.map(str::to_owned), o.map(str::to_owned))).collect();
             assert_eq!(got, expected, "{}", path.display());
+            // Walked from the typed entity, as an ingest stages it: the
+            // same rows, search text and summary as from its JSON.
+            let mut typed = entity.clone();
+            typed.metadata.uid = Some("Some-UID".to_owned());
+            let typed_rows = flat_rows_of(&typed, &relations);
+            assert_eq!(typed_rows.iter().collect::<Vec<_>>(), flat.iter().collect::<Vec<_>>(), "{}", path.display());
+            assert_eq!(search_text_of(&typed), search_text(&value), "{}", path.display());
+            assert_eq!(Some(summary_of_entity(&typed)), summary_of(&value), "{}", path.display());
             // An entry staged under one uid and stored under another.
             let mut moved = flat;
             moved.set_value("metadata.uid", "0190f5a2-7c1e-7d3a-9f00-123456789abc");

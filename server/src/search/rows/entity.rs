@@ -1,0 +1,84 @@
+//! The same rows and search text as [`super::flat_rows`] and
+//! [`super::search_text`] give the entity's JSON, walked from the typed
+//! entity instead: an ingest then builds no JSON value of each entity only
+//! to walk it and drop it. The fields are walked in the order
+//! [`Entity::into_json`] puts them in, so the rows come out in the same
+//! order (the catalog's tests hold that order to serialization's, and the
+//! server's hold these rows to the JSON walk's for every real-world entity).
+
+use portolan_catalog::Entity;
+use portolan_catalog::Metadata;
+
+use super::{FlatBuilder, FlatRows, TextParts};
+
+/// [`super::flat_rows`] of `entity`'s JSON.
+pub fn flat_rows_of<T: AsRef<str>, U: AsRef<str>>(entity: &Entity, relations: &[(T, U)]) -> FlatRows {
+    let mut b = FlatBuilder::new();
+    b.field("apiVersion", |b| b.leaf(Some(&entity.api_version)));
+    b.field("kind", |b| b.leaf(Some(&entity.kind)));
+    b.field("metadata", |b| metadata(b, &entity.metadata));
+    if let Some(spec) = &entity.spec {
+        b.field("spec", |b| {
+            for (key, value) in spec {
+                b.field(key, |b| b.visit(value));
+            }
+        });
+    }
+    // `relations` and `status` come next in the JSON; the walk skips both.
+    let m = &entity.metadata;
+    b.finish(Some(&m.name), Some(&m.namespace), m.uid.as_deref(), relations)
+}
+
+fn metadata(b: &mut FlatBuilder, m: &Metadata) {
+    let strings = [
+        ("name", Some(&m.name)),
+        ("namespace", Some(&m.namespace)),
+        ("uid", m.uid.as_ref()),
+        ("etag", m.etag.as_ref()),
+        ("title", m.title.as_ref()),
+        ("description", m.description.as_ref()),
+    ];
+    for (key, value) in strings {
+        if let Some(value) = value {
+            b.field(key, |b| b.leaf(Some(value)));
+        }
+    }
+    for (key, map) in [("labels", &m.labels), ("annotations", &m.annotations)] {
+        b.field(key, |b| {
+            for (key, value) in map {
+                b.field(key, |b| b.leaf(Some(value)));
+            }
+        });
+    }
+    b.field("tags", |b| m.tags.iter().for_each(|tag| b.string_item(tag)));
+    b.field("links", |b| {
+        for link in &m.links {
+            let fields = [("url", Some(&link.url)), ("title", link.title.as_ref()), ("icon", link.icon.as_ref()), ("type", link.link_type.as_ref())];
+            for (key, value) in fields {
+                if let Some(value) = value {
+                    b.field(key, |b| b.leaf(Some(value)));
+                }
+            }
+        }
+    });
+    for (key, value) in &m.extra {
+        b.field(key, |b| b.visit(value));
+    }
+}
+
+/// [`super::search_text`] of `entity`'s JSON.
+pub fn search_text_of(entity: &Entity) -> String {
+    let m = &entity.metadata;
+    let mut text = TextParts::default();
+    text.text(&m.name);
+    for part in [&m.title, &m.description].into_iter().flatten() {
+        text.text(part);
+    }
+    m.tags.iter().for_each(|tag| text.text(tag));
+    let spec = entity.spec.as_ref();
+    for key in ["type", "owner", "lifecycle"] {
+        text.value(spec.and_then(|s| s.get(key)));
+    }
+    text.value(spec.and_then(|s| s.get("profile")).and_then(|p| p.get("displayName")));
+    text.0
+}
