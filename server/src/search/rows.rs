@@ -29,7 +29,9 @@ use std::fmt::Display;
 use serde_json::Value;
 
 mod entity;
-pub use entity::{flat_rows_of, search_text_of};
+mod text;
+pub use entity::flat_rows_of;
+pub use text::{search_text, search_text_of};
 
 /// Backstage's `MAX_KEY_LENGTH`: longer keys are not indexed at all.
 pub const MAX_KEY_LENGTH: usize = 200;
@@ -159,50 +161,6 @@ fn visit(
                 };
                 visit(child, value, out, seen_path_keys);
             }
-        }
-    }
-}
-
-/// The lower-cased text `fullTextFilterTerm` searches when no
-/// `fullTextFilterFields` are given: the fields a catalog table shows
-/// (name, title, description, tags, type, owner, lifecycle, display name),
-/// one per line so that a term cannot match across two fields.
-pub fn search_text(entity: &Value) -> String {
-    let mut text = TextParts::default();
-    let metadata = entity.get("metadata");
-    let spec = entity.get("spec");
-    for key in ["name", "title", "description", "tags"] {
-        text.value(metadata.and_then(|m| m.get(key)));
-    }
-    for key in ["type", "owner", "lifecycle"] {
-        text.value(spec.and_then(|s| s.get(key)));
-    }
-    text.value(spec.and_then(|s| s.get("profile")).and_then(|p| p.get("displayName")));
-    text.0
-}
-
-/// [`search_text`] as it is gathered: its non-empty parts, lower-cased, a
-/// line each.
-#[derive(Default)]
-struct TextParts(String);
-
-impl TextParts {
-    fn text(&mut self, part: &str) {
-        if part.is_empty() {
-            return;
-        }
-        if !self.0.is_empty() {
-            self.0.push('\n');
-        }
-        push_lower(&mut self.0, part);
-    }
-
-    /// A field's value: a scalar, or each scalar of an array.
-    fn value(&mut self, value: Option<&Value>) {
-        match value {
-            Some(Value::Array(items)) => items.iter().filter_map(scalar).for_each(|part| self.text(&part)),
-            Some(value) => scalar(value).into_iter().for_each(|part| self.text(&part)),
-            None => {}
         }
     }
 }

@@ -1,15 +1,14 @@
-//! The same rows and search text as [`super::flat_rows`] and
-//! [`super::search_text`] give the entity's JSON, walked from the typed
-//! entity instead: an ingest then builds no JSON value of each entity only
-//! to walk it and drop it. The fields are walked in the order
-//! [`Entity::into_json`] puts them in, so the rows come out in the same
-//! order (the catalog's tests hold that order to serialization's, and the
-//! server's hold these rows to the JSON walk's for every real-world entity).
+//! The same rows as [`super::flat_rows`] gives the entity's JSON, walked
+//! from the typed entity instead: an ingest then builds no JSON value of
+//! each entity only to walk it and drop it. The fields are walked in the
+//! order [`Entity::into_json`] puts them in, so the rows come out in the
+//! same order (the catalog's tests hold that order to serialization's, and
+//! the server's hold these rows to the JSON walk's for every real-world
+//! entity).
 
-use portolan_catalog::Entity;
-use portolan_catalog::Metadata;
+use portolan_catalog::{Entity, Metadata};
 
-use super::{FlatBuilder, FlatRows, TextParts};
+use super::{FlatBuilder, FlatRows};
 
 /// [`super::flat_rows`] of `entity`'s JSON.
 pub fn flat_rows_of<T: AsRef<str>, U: AsRef<str>>(entity: &Entity, relations: &[(T, U)]) -> FlatRows {
@@ -64,21 +63,4 @@ fn metadata(b: &mut FlatBuilder, m: &Metadata) {
     for (key, value) in &m.extra {
         b.field(key, |b| b.visit(value));
     }
-}
-
-/// [`super::search_text`] of `entity`'s JSON.
-pub fn search_text_of(entity: &Entity) -> String {
-    let m = &entity.metadata;
-    let mut text = TextParts::default();
-    text.text(&m.name);
-    for part in [&m.title, &m.description].into_iter().flatten() {
-        text.text(part);
-    }
-    m.tags.iter().for_each(|tag| text.text(tag));
-    let spec = entity.spec.as_ref();
-    for key in ["type", "owner", "lifecycle"] {
-        text.value(spec.and_then(|s| s.get(key)));
-    }
-    text.value(spec.and_then(|s| s.get("profile")).and_then(|p| p.get("displayName")));
-    text.0
 }
