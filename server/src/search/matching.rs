@@ -8,6 +8,7 @@
 //! breaks ties; strings compare bytewise (the same on every database).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use super::intern::{Interner, NONE};
 use super::postings::Bits;
@@ -252,7 +253,7 @@ impl SearchIndex {
             // Uid order: walk the uids from the position and stop at the page's end.
             use std::ops::Bound;
             let after_uid = after.map(|p| p.uid.as_str());
-            let range: Box<dyn Iterator<Item = (&Box<str>, &u32)>> = match (after_uid, backwards) {
+            let range: Box<dyn Iterator<Item = (&Arc<str>, &u32)>> = match (after_uid, backwards) {
                 (None, false) => Box::new(state.by_uid.iter()),
                 (None, true) => Box::new(state.by_uid.iter().rev()),
                 (Some(uid), false) => Box::new(state.by_uid.range::<str, _>((Bound::Excluded(uid), Bound::Unbounded))),

@@ -105,7 +105,8 @@ impl IndexedEntity {
 /// An entity as the index holds it.
 #[derive(Debug)]
 struct Entry {
-    uid: Box<str>,
+    /// One allocation shared with the uid map's key.
+    uid: Arc<str>,
     /// The interned reference (relation targets share the string).
     entity_ref: u32,
     /// Sorted by key, then value id.
@@ -139,7 +140,7 @@ struct State {
     /// Which slots have which keys and values.
     postings: postings::Postings,
     /// In uid order: the default order of every list.
-    by_uid: BTreeMap<Box<str>, u32>,
+    by_uid: BTreeMap<Arc<str>, u32>,
     /// Interned ref → slot.
     by_ref: HashMap<u32, u32>,
     /// Interned target ref → the relations other entities' specs point at
@@ -193,7 +194,7 @@ impl State {
         for &(relation_type, target) in entry.relations.iter() {
             self.incoming.entry(target).or_default().push((relation_type, slot));
         }
-        self.by_uid.insert(entry.uid.clone(), slot);
+        self.by_uid.insert(Arc::clone(&entry.uid), slot);
         self.by_ref.insert(entry.entity_ref, slot);
     }
 
@@ -280,7 +281,7 @@ impl State {
         // kept there they pinned the allocator's pages after an ingest
         // (about 130 MB more than the same index read back at start).
         let entry = Entry {
-            uid: Box::from(entity.uid.as_str()),
+            uid: Arc::from(entity.uid.as_str()),
             entity_ref,
             rows: rows.into(),
             text: Arc::from(entity.text.as_str()),
@@ -443,10 +444,6 @@ fn alloc(n: usize) -> usize {
     if n == 0 { 0 } else { n.next_multiple_of(8) + 16 }
 }
 
-fn string_heap(s: &str) -> usize {
-    alloc(s.len())
-}
-
 /// Heap bytes of one summary apart from the text it shares.
 fn summary_heap(s: &EntitySummary) -> usize {
     let opt = |o: &Option<String>| o.as_ref().map_or(0, |s| alloc(s.capacity()));
@@ -477,12 +474,13 @@ impl SearchIndex {
             stats.relations += e.relations.len();
             let rows = alloc(e.rows.len() * std::mem::size_of::<Row>());
             heap.rows += rows;
-            heap.entries += string_heap(&e.uid) + rows + alloc(16 + e.text.len()) + alloc(e.relations.len() * 8);
+            heap.entries += alloc(16 + e.uid.len()) + rows + alloc(16 + e.text.len()) + alloc(e.relations.len() * 8);
             heap.summaries += e.summary.as_deref().map_or(0, summary_heap);
         }
         heap.summaries += state.shared.heap_estimate();
-        // A B-tree or hash map entry: the key's box, the slot, the node's share.
-        heap.maps = state.by_uid.keys().map(|k| string_heap(k) + 32).sum::<usize>()
+        // A B-tree or hash map entry: the key (the entry's uid), the slot,
+        // the node's share.
+        heap.maps = state.by_uid.len() * 32
             + state.by_ref.capacity() * 9
             + state.incoming.capacity() * 33
             + state.incoming.values().map(|v| alloc(v.capacity() * 8)).sum::<usize>();

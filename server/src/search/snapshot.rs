@@ -280,7 +280,7 @@ fn read_entries<R: Read>(input: &mut In<R>, slots: usize) -> Result<(Vec<Option<
             entries.push(None);
             continue;
         }
-        let uid: Box<str> = input.str()?.into();
+        let uid: Arc<str> = input.str()?.into();
         let entity_ref = input.u32()?;
         let rows = (0..input.len()?)
             .map(|_| Ok(Row { key: input.u32()?, value: input.u32()?, original: input.u32()? }))
