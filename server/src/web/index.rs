@@ -360,15 +360,23 @@ fn ranks_by(summaries: &[&EntitySummary], key: SortKey) -> Vec<u32> {
             SortKey::Lifecycle => s.lifecycle.as_deref().unwrap_or_default(),
         }
     }
-    let mut order: Vec<u32> = (0..u32::try_from(summaries.len()).unwrap_or(u32::MAX)).collect();
-    if key != SortKey::Kind {
-        let values = lowercase_ranks(summaries, |s| field(s, key));
-        // Stable: ties keep the default order. Empty values sort last.
-        order.sort_by_key(|&i| (field(summaries[i as usize], key).is_empty(), values[i as usize]));
+    use rayon::prelude::*;
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    if key == SortKey::Kind {
+        return (0..summaries.len()).map(index).collect();
     }
+    let values = lowercase_ranks(summaries, |s| field(s, key));
+    // Empty values sort last; ties keep the default order, since the
+    // position breaks them. The keys themselves are sorted, on every core,
+    // rather than positions by keys looked up in the summaries at each
+    // comparison: a start builds four of these orders.
+    let mut keyed: Vec<(bool, u32, u32)> =
+        summaries.par_iter().zip(values.par_iter()).enumerate().map(|(i, (s, &value))| (field(s, key).is_empty(), value, index(i))).collect();
+    drop(values);
+    keyed.par_sort_unstable();
     let mut ranks = vec![0u32; summaries.len()];
-    for (rank, i) in order.into_iter().enumerate() {
-        ranks[i as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
+    for (rank, (_, _, i)) in keyed.into_iter().enumerate() {
+        ranks[i as usize] = index(rank);
     }
     ranks
 }
