@@ -140,9 +140,15 @@ fn ids_text(uid: &str, etag: &str) -> String {
 /// `text`; `false` when they are not there. A JSON string holds no
 /// unescaped quote, so the first `,"uid":"` of the text is the metadata's:
 /// only `apiVersion`, `kind`, `metadata.name` and `metadata.namespace`,
-/// all strings, come before it.
+/// all strings, come before it. That short prefix is what is looked for:
+/// a search for the whole of `current` set up a searcher for its 95 bytes
+/// for every entity.
 fn replace_ids(text: &mut String, current: &str, uid: &str, etag: &str) -> bool {
-    let Some(at) = text.find(current) else { return false };
+    const UID_KEY: &str = ",\"uid\":\"";
+    let Some(at) = text.find(UID_KEY) else { return false };
+    if !text[at..].starts_with(current) {
+        return false;
+    }
     text.replace_range(at..at + current.len(), &ids_text(uid, etag));
     true
 }
