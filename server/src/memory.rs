@@ -24,11 +24,3 @@ pub fn release_freed() {
         hook();
     }
 }
-
-/// [`release_freed`] on a blocking thread: a collection takes about a
-/// millisecond, and a pass, which calls it after every chunk it indexes,
-/// would otherwise hold up its reading and writing for that long each time
-/// (they run in the same task).
-pub async fn release_freed_off_runtime() {
-    let _ = tokio::task::spawn_blocking(release_freed).await;
-}

@@ -158,7 +158,7 @@ pub async fn process_location(
             // not after the pass (see `crate::memory`): the peak of a
             // 100,000-entity ingest was 293-300 MB with this and 304-307 MB
             // without, in alternating runs of the same time.
-            crate::memory::release_freed_off_runtime().await;
+            crate::memory::release_freed();
             busy += started.elapsed();
         }
         tracing::debug!(target = %location.target, indexing = ?busy, "location indexed");
