@@ -63,6 +63,14 @@ impl fmt::Display for RelationType {
     }
 }
 
+/// Its name, so that code taking relation types as text (the search rows'
+/// `relations.<type>` keys) takes them as they are, without a copy.
+impl AsRef<str> for RelationType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// A relation from an entity to `target_ref`, as on the API: `{type, targetRef}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

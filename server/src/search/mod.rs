@@ -60,11 +60,10 @@ impl IndexedEntity {
     /// The index entry of an entity: `body` is its stored JSON (with uid),
     /// `relations` its outgoing `(type, target ref)` relations.
     pub fn new(uid: &str, entity_ref: &str, body: &Value, relations: Vec<(RelationType, String)>) -> IndexedEntity {
-        let pairs: Vec<(&str, &str)> = relations.iter().map(|(t, target)| (t.as_str(), target.as_str())).collect();
         IndexedEntity {
             uid: uid.to_owned(),
             entity_ref: entity_ref.to_owned(),
-            rows: rows::flat_rows(body, &pairs),
+            rows: rows::flat_rows(body, &relations),
             text: rows::search_text(body),
             summary: summary_of(body).map(Arc::new),
             relations,
@@ -75,11 +74,10 @@ impl IndexedEntity {
     /// entity (its `metadata.uid` is the uid): what an ingest stages, without
     /// building a JSON value of each entity only to walk it.
     pub fn of_entity(entity_ref: &str, entity: &portolan_catalog::Entity, relations: Vec<(RelationType, String)>) -> IndexedEntity {
-        let pairs: Vec<(&str, &str)> = relations.iter().map(|(t, target)| (t.as_str(), target.as_str())).collect();
         IndexedEntity {
             uid: entity.metadata.uid.clone().unwrap_or_default(),
             entity_ref: entity_ref.to_owned(),
-            rows: rows::flat_rows_of(entity, &pairs),
+            rows: rows::flat_rows_of(entity, &relations),
             text: rows::search_text_of(entity),
             summary: Some(Arc::new(summary_of_entity(entity))),
             relations,
