@@ -38,14 +38,12 @@ fn metadata(b: &mut FlatBuilder, m: &Metadata) {
         ("description", m.description.as_ref()),
     ];
     for (key, value) in strings {
-        if let Some(value) = value {
-            b.field(key, |b| b.leaf(Some(value)));
-        }
+        string_field(b, key, value);
     }
     for (key, map) in [("labels", &m.labels), ("annotations", &m.annotations)] {
         b.field(key, |b| {
             for (key, value) in map {
-                b.field(key, |b| b.leaf(Some(value)));
+                string_field(b, key, Some(value));
             }
         });
     }
@@ -54,13 +52,18 @@ fn metadata(b: &mut FlatBuilder, m: &Metadata) {
         for link in &m.links {
             let fields = [("url", Some(&link.url)), ("title", link.title.as_ref()), ("icon", link.icon.as_ref()), ("type", link.link_type.as_ref())];
             for (key, value) in fields {
-                if let Some(value) = value {
-                    b.field(key, |b| b.leaf(Some(value)));
-                }
+                string_field(b, key, value);
             }
         }
     });
     for (key, value) in &m.extra {
         b.field(key, |b| b.visit(value));
+    }
+}
+
+/// A string field of a typed struct; absent (`None`) as the JSON leaves it out.
+fn string_field(b: &mut FlatBuilder, key: &str, value: Option<&String>) {
+    if let Some(value) = value {
+        b.field(key, |b| b.leaf(Some(value)));
     }
 }
