@@ -1,7 +1,7 @@
 //! What the writer of a pass needs of each entity, built on all cores ahead
-//! of its transaction: the stored body as text (serialized once, then both
-//! hashed and stored), a fresh uid and etag filled in, and the entity's
-//! search index entry. The writer only swaps in the stored uid of an
+//! of its transaction: the stored body as text (serialized once, with a
+//! fresh uid and etag, then hashed as if they were placeholders, and
+//! stored), and the entity's search index entry. The writer only swaps in the stored uid of an
 //! entity that is stored already, and builds nothing in its transaction.
 
 use portolan_catalog::{EntityRef, RelationType};
@@ -21,6 +21,9 @@ const ETAG_PLACEHOLDER: &str = "00000000000000000000000000000000";
 /// How the two placeholders read in the text (see [`ids_text`]), spelt out
 /// so that staging an entity does not build it again.
 const PLACEHOLDERS: &str = ",\"uid\":\"00000000-0000-0000-0000-000000000000\",\"etag\":\"00000000000000000000000000000000\"";
+
+/// How the uid's key starts in a body's text.
+const UID_KEY: &str = ",\"uid\":\"";
 
 /// An entity of a chunk as the writer needs it (see the module docs).
 pub(super) struct Staged {
@@ -63,21 +66,27 @@ impl Staged {
         let relations: Vec<(RelationType, String)> =
             std::mem::take(&mut entity.relations).into_iter().map(|r| (r.relation_type, r.target_ref.to_string())).collect();
         entity.status = None;
-        entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
-        entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
-        // The typed entity serializes as its JSON does (the catalog's tests
-        // hold `into_json` to that), and never fails: its maps have string keys.
-        let mut text = serde_json::to_string(&entity).unwrap_or_default();
-        let relations_json = relations_json(&relations);
-        let hash = content_hash(&text, &relations_json, &e.source, e.parent.as_deref());
         // Time-ordered uids: new rows land at the end of every uid index.
         let uid = uuid::Uuid::now_v7().to_string();
         let etag = uuid::Uuid::new_v4().simple().to_string();
         entity.metadata.uid = Some(uid.clone());
         entity.metadata.etag = Some(etag.clone());
-        if !replace_ids(&mut text, PLACEHOLDERS, &uid, &etag) {
-            text = serde_json::to_string(&entity).unwrap_or_default();
-        }
+        // The typed entity serializes as its JSON does (the catalog's tests
+        // hold `into_json` to that), and never fails: its maps have string keys.
+        let text = serde_json::to_string(&entity).unwrap_or_default();
+        let relations_json = relations_json(&relations);
+        let hash = match ids_at(&text, &uid, &etag) {
+            // The text as hashed, with the placeholders for the ids, in three pieces.
+            Some(at) => content_hash(&[&text[..at], PLACEHOLDERS, &text[at + PLACEHOLDERS.len()..]], &relations_json, &e.source, e.parent.as_deref()),
+            None => {
+                let (uid, etag) = (entity.metadata.uid.take(), entity.metadata.etag.take());
+                entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
+                entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
+                let hashed = serde_json::to_string(&entity).unwrap_or_default();
+                (entity.metadata.uid, entity.metadata.etag) = (uid, etag);
+                content_hash(&[&hashed], &relations_json, &e.source, e.parent.as_deref())
+            }
+        };
         let indexed = IndexedEntity::of_entity(&key, &entity, relations);
         Staged { key, entity_ref, hash, uid, etag, text, indexed, relations_json, source: e.source, parent: e.parent }
     }
@@ -96,9 +105,9 @@ impl Staged {
             }
             _ => uid,
         };
-        let write = EntityWrite { uid: &uid, entity_ref: &entity_ref, location_id, source: &source, parent_ref: parent.as_deref(), hash: &hash };
+        let write = EntityWrite { uid, entity_ref: &entity_ref, location_id, source, parent_ref: parent, hash };
         let text = entities::StoredText { body: text, relations: relations_json, etag };
-        entities::prepare(&write, indexed, text, now)
+        entities::prepare(write, indexed, text, now)
     }
 
     /// The uid this entity is stored under when it is new.
@@ -114,19 +123,33 @@ fn relations_json(relations: &[(RelationType, String)]) -> String {
 }
 
 /// The content hash that tells an unchanged entity: SHA-256 of the staged
-/// body text (uid and etag as placeholders) and of its relations' text,
-/// hashed as one buffer each instead of streamed through a serializer, and
-/// of where it was read (file and Location entity above it), so that an
-/// entity moved unchanged to another file is written again with its new
-/// source. Each part goes in with its length: no two can run together.
-fn content_hash(text: &str, relations_json: &str, source: &str, parent: Option<&str>) -> String {
+/// body text with placeholders for its uid and etag (given in pieces, so
+/// that the placeholders need not be written into it), of its relations'
+/// text, and of where it was read (file and Location entity above it), so
+/// that an entity moved unchanged to another file is written again with its
+/// new source. Each part goes in with its length: no two can run together.
+fn content_hash(text: &[&str], relations_json: &str, source: &str, parent: Option<&str>) -> String {
     let mut hasher = Sha256::new();
-    for part in [text, relations_json, source, parent.unwrap_or_default()] {
+    hasher.update((text.iter().map(|piece| piece.len()).sum::<usize>() as u64).to_le_bytes());
+    for piece in text {
+        hasher.update(piece.as_bytes());
+    }
+    for part in [relations_json, source, parent.unwrap_or_default()] {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
     hasher.update([u8::from(parent.is_some())]);
     hex::encode(hasher.finalize())
+}
+
+/// Where a fresh uid and etag (as long as the placeholders) read in a
+/// body's text, as [`PLACEHOLDERS`] would there; `None` if they do not
+/// (see [`replace_ids`] for why the first `,"uid":"` is the metadata's).
+fn ids_at(text: &str, uid: &str, etag: &str) -> Option<usize> {
+    let at = text.find(UID_KEY)?;
+    let ids = text.get(at..at + PLACEHOLDERS.len())?;
+    let rest = ids.strip_prefix(UID_KEY)?.strip_prefix(uid)?.strip_prefix("\",\"etag\":\"")?.strip_prefix(etag)?;
+    (rest == "\"").then_some(at)
 }
 
 /// How a uid and etag read in a body's text: `metadata` has them in this
@@ -144,7 +167,6 @@ fn ids_text(uid: &str, etag: &str) -> String {
 /// a search for the whole of `current` set up a searcher for its 95 bytes
 /// for every entity.
 fn replace_ids(text: &mut String, current: &str, uid: &str, etag: &str) -> bool {
-    const UID_KEY: &str = ",\"uid\":\"";
     let Some(at) = text.find(UID_KEY) else { return false };
     if !text[at..].starts_with(current) {
         return false;
@@ -250,9 +272,14 @@ spec:
         let mut entity = report.documents.into_iter().find_map(|d| d.entity).expect("a valid entity");
         entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
         entity.metadata.etag = Some(ETAG_PLACEHOLDER.to_owned());
+        entity.relations.clear();
         let text = serde_json::to_string(&entity).expect("text");
         assert_eq!(PLACEHOLDERS, ids_text(UID_PLACEHOLDER, ETAG_PLACEHOLDER));
         assert!(text.contains(PLACEHOLDERS));
+        // What is hashed is that text: hashes stored before staging wrote
+        // the fresh ids in first still tell an unchanged entity.
+        let staged = staged(COMPONENT);
+        assert_eq!(staged.hash, content_hash(&[&text], &staged.relations_json, "file:/c/catalog-info.yaml", None));
     }
 
     #[test]

@@ -174,21 +174,22 @@ pub(super) fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sql
     })
 }
 
-/// A processed entity ready to be written.
+/// A processed entity ready to be written: what its row holds beyond the
+/// staged texts, owned, so that the row takes it without a copy.
 #[derive(Debug, Clone)]
 pub struct EntityWrite<'a> {
     /// Its uid (new, or the stored one when updating).
-    pub uid: &'a str,
+    pub uid: String,
     /// Its reference.
     pub entity_ref: &'a EntityRef,
     /// The location that emitted it.
     pub location_id: &'a str,
     /// The file it was read from, `<type>:<target>`.
-    pub source: &'a str,
+    pub source: String,
     /// The Location entity that led to the file.
-    pub parent_ref: Option<&'a str>,
+    pub parent_ref: Option<String>,
     /// Hash of what was read.
-    pub hash: &'a str,
+    pub hash: String,
 }
 
 /// The row one entity adds to `entities` and its index entry, built ahead
@@ -222,25 +223,23 @@ pub struct StoredText {
 /// Builds the row of an entity write beside its search index entry, which
 /// was built for the same entity (its reference text is the row's) from
 /// the same body and relations as `text`.
-pub fn prepare(e: &EntityWrite<'_>, indexed: IndexedEntity, text: StoredText, now: &str) -> PreparedEntity {
-    let uid = e.uid.to_owned();
-    let me = indexed.entity_ref.clone();
+pub fn prepare(e: EntityWrite<'_>, indexed: IndexedEntity, text: StoredText, now: &str) -> PreparedEntity {
     let entity = vec![
-        Some(uid.clone()),
-        Some(me),
+        Some(e.uid.clone()),
+        Some(indexed.entity_ref.clone()),
         Some(e.entity_ref.kind().to_owned()),
         Some(e.entity_ref.namespace().to_owned()),
         Some(e.entity_ref.name().to_owned()),
         Some(e.location_id.to_owned()),
-        Some(e.source.to_owned()),
-        e.parent_ref.map(str::to_owned),
+        Some(e.source),
+        e.parent_ref,
         Some(text.etag),
-        Some(e.hash.to_owned()),
+        Some(e.hash),
         Some(text.body),
         Some(text.relations),
         Some(now.to_owned()),
     ];
-    PreparedEntity { uid, entity, indexed }
+    PreparedEntity { uid: e.uid, entity, indexed }
 }
 
 impl PreparedEntity {
