@@ -241,7 +241,7 @@ async fn read_tree(
     let mut tree = TreeRead {
         reader,
         rule,
-        root: root.clone(),
+        root: root.to_string(),
         chunks,
         outcome: ProcessOutcome::default(),
         failures: ReadFailures::default(),
@@ -313,7 +313,8 @@ fn stopped() -> anyhow::Error {
 struct TreeRead<'a> {
     reader: &'a dyn Reader,
     rule: &'a KindRule,
-    root: LocationRef,
+    /// The location's own ref, as text: every entity's origin annotation.
+    root: String,
     chunks: mpsc::Sender<Read>,
     outcome: ProcessOutcome,
     failures: ReadFailures,
@@ -412,7 +413,7 @@ struct FileSink<'a> {
 fn absorb_file(
     report: portolan_catalog::FileReport,
     file_location: &LocationRef,
-    root: &LocationRef,
+    root: &str,
     parent_ref: &str,
     rule: &KindRule,
     sink: &mut FileSink<'_>,
@@ -429,13 +430,14 @@ fn absorb_file(
             .collect();
         match doc.entity {
             Some(mut entity) if rule.allows(&entity.kind) => {
-                let me = entity.entity_ref().to_string();
-                for target in location_targets(&entity, file_location) {
-                    targets.push((target.location, me.clone()));
+                let found = location_targets(&entity, file_location);
+                if !found.is_empty() {
+                    let me = entity.entity_ref().to_string();
+                    targets.extend(found.into_iter().map(|target| (target.location, me.clone())));
                 }
                 let annotations = &mut entity.metadata.annotations;
                 annotations.insert("backstage.io/managed-by-location".into(), source.clone());
-                annotations.insert("backstage.io/managed-by-origin-location".into(), root.to_string());
+                annotations.insert("backstage.io/managed-by-origin-location".into(), root.to_owned());
                 sink.emitted.push(Emitted { entity, source: source.clone(), parent: Some(parent_ref.to_owned()) });
             }
             Some(entity) => sink
@@ -475,7 +477,7 @@ pub async fn process_files(
     orphans: OrphanStrategy,
     paths: &[std::path::PathBuf],
 ) -> anyhow::Result<Option<ProcessOutcome>> {
-    let root = LocationRef::new(&location.location_type, &location.target);
+    let root = LocationRef::new(&location.location_type, &location.target).to_string();
     let mut emitted = Vec::new();
     let mut failures = ReadFailures::default();
     let mut outcome = ProcessOutcome::default();
