@@ -59,6 +59,13 @@ fn text(blocks: &[String], span: Span) -> &str {
     blocks.get(span.block as usize).and_then(|b| b.get(start..start + span.len as usize)).unwrap_or("")
 }
 
+/// Whether the text of `span` in `blocks` is `s`, compared as bytes: a
+/// lookup need not check that the span starts and ends on characters.
+fn holds(blocks: &[String], span: Span, s: &str) -> bool {
+    let start = span.start as usize;
+    span.len as usize == s.len() && blocks.get(span.block as usize).and_then(|b| b.as_bytes().get(start..start + s.len())) == Some(s.as_bytes())
+}
+
 /// Appends `s` to the last block with room, or to a new one.
 fn store(blocks: &mut Vec<String>, s: &str) -> Span {
     let fits = blocks.last().is_some_and(|b| b.capacity() - b.len() >= s.len());
@@ -78,7 +85,7 @@ impl Interner {
     pub fn get(&self, s: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(s);
         let (spans, blocks) = (&self.spans, &self.blocks);
-        self.table.find(hash, |&id| text(blocks, spans[id as usize]) == s).copied()
+        self.table.find(hash, |&id| holds(blocks, spans[id as usize], s)).copied()
     }
 
     /// The id of `s`, interning it if needed; every call must be matched by
@@ -86,7 +93,7 @@ impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
         let hash = self.hasher.hash_one(s);
         let (spans, blocks) = (&self.spans, &self.blocks);
-        if let Some(&id) = self.table.find(hash, |&id| text(blocks, spans[id as usize]) == s) {
+        if let Some(&id) = self.table.find(hash, |&id| holds(blocks, spans[id as usize], s)) {
             self.counts[id as usize] += 1;
             return id;
         }
