@@ -1,8 +1,9 @@
 //! What the writer of a pass needs of each entity, built on all cores ahead
 //! of its transaction: the stored body as text (serialized once, with a
 //! fresh uid and etag, then hashed as if they were placeholders, and
-//! stored), and the entity's search index entry. The writer only swaps in the stored uid of an
-//! entity that is stored already, and builds nothing in its transaction.
+//! stored), and the entity's search index entry. The writer only swaps in
+//! the stored uid of an entity that is stored already, and builds nothing
+//! in its transaction.
 
 use portolan_catalog::{EntityRef, RelationType};
 use sha2::{Digest, Sha256};
@@ -77,7 +78,7 @@ impl Staged {
         let relations_json = relations_json(&relations);
         let hash = match ids_at(&text, &uid, &etag) {
             // The text as hashed, with the placeholders for the ids, in three pieces.
-            Some(at) => content_hash(&[&text[..at], PLACEHOLDERS, &text[at + PLACEHOLDERS.len()..]], &relations_json, &e.source, e.parent.as_deref()),
+            Some(ids) => content_hash(&[&text[..ids.start], PLACEHOLDERS, &text[ids.end..]], &relations_json, &e.source, e.parent.as_deref()),
             None => {
                 let (uid, etag) = (entity.metadata.uid.take(), entity.metadata.etag.take());
                 entity.metadata.uid = Some(UID_PLACEHOLDER.to_owned());
@@ -99,7 +100,7 @@ impl Staged {
             Some(stored) if stored != uid => {
                 // Always found: the text is the typed entity's, which
                 // carries them.
-                replace_ids(&mut text, &ids_text(&uid, &etag), stored, &etag);
+                replace_ids(&mut text, &uid, &etag, stored);
                 indexed.set_uid(stored);
                 stored.to_owned()
             }
@@ -142,14 +143,17 @@ fn content_hash(text: &[&str], relations_json: &str, source: &str, parent: Optio
     hex::encode(hasher.finalize())
 }
 
-/// Where a fresh uid and etag (as long as the placeholders) read in a
-/// body's text, as [`PLACEHOLDERS`] would there; `None` if they do not
-/// (see [`replace_ids`] for why the first `,"uid":"` is the metadata's).
-fn ids_at(text: &str, uid: &str, etag: &str) -> Option<usize> {
+/// Where `uid` and `etag` read in a body's text, as [`ids_text`] writes
+/// them (they are UUIDs: nothing in them is escaped); `None` when they do
+/// not. A JSON string holds no unescaped quote, so the first `,"uid":"` of
+/// the text is the metadata's: only `apiVersion`, `kind`, `metadata.name`
+/// and `metadata.namespace`, all strings, come before it. That short
+/// prefix is what is looked for: a search for the whole of the ids set up
+/// a searcher for their 95 bytes for every entity.
+fn ids_at(text: &str, uid: &str, etag: &str) -> Option<std::ops::Range<usize>> {
     let at = text.find(UID_KEY)?;
-    let ids = text.get(at..at + PLACEHOLDERS.len())?;
-    let rest = ids.strip_prefix(UID_KEY)?.strip_prefix(uid)?.strip_prefix("\",\"etag\":\"")?.strip_prefix(etag)?;
-    (rest == "\"").then_some(at)
+    let rest = text[at..].strip_prefix(UID_KEY)?.strip_prefix(uid)?.strip_prefix("\",\"etag\":\"")?.strip_prefix(etag)?.strip_prefix('"')?;
+    Some(at..text.len() - rest.len())
 }
 
 /// How a uid and etag read in a body's text: `metadata` has them in this
@@ -159,19 +163,11 @@ fn ids_text(uid: &str, etag: &str) -> String {
     format!(",\"uid\":{},\"etag\":{}", quoted(uid), quoted(etag))
 }
 
-/// Replaces the uid and etag that read as `current` (see [`ids_text`]) in
-/// `text`; `false` when they are not there. A JSON string holds no
-/// unescaped quote, so the first `,"uid":"` of the text is the metadata's:
-/// only `apiVersion`, `kind`, `metadata.name` and `metadata.namespace`,
-/// all strings, come before it. That short prefix is what is looked for:
-/// a search for the whole of `current` set up a searcher for its 95 bytes
-/// for every entity.
-fn replace_ids(text: &mut String, current: &str, uid: &str, etag: &str) -> bool {
-    let Some(at) = text.find(UID_KEY) else { return false };
-    if !text[at..].starts_with(current) {
-        return false;
-    }
-    text.replace_range(at..at + current.len(), &ids_text(uid, etag));
+/// Replaces the staged `uid` and `etag` in `text` (see [`ids_at`]) with
+/// `stored` and the same etag; `false` when they are not there.
+fn replace_ids(text: &mut String, uid: &str, etag: &str, stored: &str) -> bool {
+    let Some(ids) = ids_at(text, uid, etag) else { return false };
+    text.replace_range(ids, &ids_text(stored, etag));
     true
 }
 

@@ -175,7 +175,8 @@ pub(super) fn state_from_row(row: &sqlx::any::AnyRow) -> Result<StoredState, sql
 }
 
 /// A processed entity ready to be written: what its row holds beyond the
-/// staged texts, owned, so that the row takes it without a copy.
+/// staged texts. The source, parent and hash are owned, so that the row
+/// takes them without a copy.
 #[derive(Debug, Clone)]
 pub struct EntityWrite<'a> {
     /// Its uid (new, or the stored one when updating).
