@@ -22,7 +22,7 @@ pub mod yaml;
 pub use diagnostics::{Diagnostic, FieldPath, Severity};
 pub use entity::{Entity, Link, Metadata};
 pub use entity_ref::{EntityRef, RefDefaults, RefError};
-pub use file::{DocumentReport, Envelope, FileReport, parse_catalog_file};
+pub use file::{DocumentReport, Envelope, FileReport, parse_catalog_file, read_catalog_file};
 pub use location::{LocationRef, LocationTarget, Presence, location_targets};
 pub use relations::{Edge, Relation, RelationType};
 pub use validation::{Checked, Reference, ReferenceTarget, check_entity};

@@ -54,16 +54,57 @@ pub struct Checked {
 /// Checks one document's root node and builds the entity if it has no errors.
 /// Findings are appended to `diagnostics`.
 pub fn check_entity(root: &Node, document: usize, diagnostics: &mut Vec<Diagnostic>) -> Checked {
-    let mut c = Checker { document, diagnostics, errors: 0, references: Vec::new() };
+    let mut c = Checker::new(document, diagnostics, true, SpecFrom::Copy);
     let entity = c.entity(root);
-    Checked { entity, references: c.references }
+    Checked { entity, references: c.references.unwrap_or_default() }
+}
+
+/// [`check_entity`] of a root node whose spec is not needed afterwards:
+/// the entity's spec is moved out of it (leaving a null) rather than
+/// copied; a document without an entity keeps its spec. Lists the
+/// references only `with_references`.
+pub(crate) fn check_taking_spec(root: &mut Node, document: usize, diagnostics: &mut Vec<Diagnostic>, with_references: bool) -> Checked {
+    let mut c = Checker::new(document, diagnostics, with_references, SpecFrom::Move);
+    let mut entity = c.entity(root);
+    let references = c.references.unwrap_or_default();
+    if let Some(entity) = entity.as_mut()
+        && let Some(serde_json::Value::Object(spec)) = take_field(root, "spec").map(Node::into_json)
+    {
+        entity.spec = Some(spec);
+    }
+    Checked { entity, references }
+}
+
+/// Takes the node of `key` out of a mapping, leaving a null in its place.
+fn take_field(root: &mut Node, key: &str) -> Option<Node> {
+    let Value::Map(entries) = &mut root.value else { return None };
+    let (_, node) = entries.iter_mut().find(|(k, _)| k.text == key)?;
+    let pos = node.pos;
+    Some(std::mem::replace(node, Node { pos, value: Value::Null }))
+}
+
+/// How the checker gives the entity its spec.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SpecFrom {
+    /// Built from the borrowed node.
+    Copy,
+    /// Left out: [`check_taking_spec`] moves it in after the checks.
+    Move,
 }
 
 struct Checker<'a> {
     document: usize,
     diagnostics: &'a mut Vec<Diagnostic>,
     errors: usize,
-    references: Vec<Reference>,
+    /// `None` when the caller does not want them.
+    references: Option<Vec<Reference>>,
+    spec_from: SpecFrom,
+}
+
+impl<'a> Checker<'a> {
+    fn new(document: usize, diagnostics: &'a mut Vec<Diagnostic>, with_references: bool, spec_from: SpecFrom) -> Checker<'a> {
+        Checker { document, diagnostics, errors: 0, references: with_references.then(Vec::new), spec_from }
+    }
 }
 
 fn found(node: &Node) -> String {
@@ -362,9 +403,12 @@ impl Checker<'_> {
         }
         relations.sort();
         relations.dedup();
-        match spec.to_json() {
-            serde_json::Value::Object(map) => (Some(map), relations),
-            _ => (None, relations),
+        match self.spec_from {
+            SpecFrom::Copy => match spec.to_json() {
+                serde_json::Value::Object(map) => (Some(map), relations),
+                _ => (None, relations),
+            },
+            SpecFrom::Move => (None, relations),
         }
     }
 
@@ -423,9 +467,11 @@ impl Checker<'_> {
         }
         let Some(rule) = field.relation else {
             if matches!(field.name, "target" | "targets") {
-                for (node, path) in refs {
-                    let target = ReferenceTarget::Location(node.as_str().unwrap_or_default().to_owned());
-                    self.references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                if let Some(references) = self.references.as_mut() {
+                    for (node, path) in refs {
+                        let target = ReferenceTarget::Location(node.as_str().unwrap_or_default().to_owned());
+                        references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                    }
                 }
             }
             return;
@@ -435,9 +481,11 @@ impl Checker<'_> {
             match EntityRef::parse(text, RefDefaults { kind: rule.default_kind, namespace: Some(namespace) }) {
                 Ok(target_ref) => {
                     let relation = Relation { relation_type: rule.relation, target_ref };
-                    relations.push(relation.clone());
-                    let target = ReferenceTarget::Entity(relation);
-                    self.references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                    if let Some(references) = self.references.as_mut() {
+                        let target = ReferenceTarget::Entity(relation.clone());
+                        references.push(Reference { field: path.to_string(), pos: node.pos, target });
+                    }
+                    relations.push(relation);
                 }
                 Err(e) => self.error(node.pos, &path, format!("\"{path}\": {e}")),
             }

@@ -115,17 +115,20 @@ impl Node {
 
     /// The node as JSON, the form entities take on the API and in storage.
     pub fn to_json(&self) -> serde_json::Value {
+        self.clone().into_json()
+    }
+
+    /// [`Node::to_json`], moving the strings instead of copying them.
+    pub fn into_json(self) -> serde_json::Value {
         use serde_json::Value as J;
-        match &self.value {
+        match self.value {
             Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
-            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries.iter().map(|(k, v)| (k.text.clone(), v.to_json())).collect(),
-            ),
+            Value::Bool(b) => J::Bool(b),
+            Value::Int(i) => J::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s),
+            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+            Value::Map(entries) => J::Object(entries.into_iter().map(|(k, v)| (k.text, v.into_json())).collect()),
         }
     }
 }

@@ -34,3 +34,33 @@ fn into_json_serializes_to_the_same_text_as_the_entity() {
     }
     assert!(checked > 500, "only {checked} entities checked");
 }
+
+/// What ingestion reads of a file is the full report without the reference
+/// lists, and with envelopes only where there is no entity: the same
+/// entities, diagnostics and documents, on every real-world file.
+#[test]
+fn reading_for_ingestion_gives_the_full_reports_entities_and_diagnostics() {
+    let mut files = Vec::new();
+    yaml_files(&realworld(), &mut files);
+    files.sort();
+    let mut invalid_documents = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let resolver = DirResolver(path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let full = parse_catalog_file(&text, &resolver);
+        let read = portolan_catalog::read_catalog_file(&text, &resolver);
+        assert_eq!(read.diagnostics, full.diagnostics, "{}", path.display());
+        assert_eq!(read.documents.len(), full.documents.len(), "{}", path.display());
+        for (r, f) in read.documents.iter().zip(&full.documents) {
+            assert_eq!((r.index, r.line, &r.entity), (f.index, f.line, &f.entity), "{}", path.display());
+            assert!(r.references.is_empty());
+            if f.entity.is_some() {
+                assert_eq!(r.envelope, None, "{}", path.display());
+            } else {
+                assert_eq!(r.envelope, f.envelope, "{}", path.display());
+                invalid_documents += usize::from(f.envelope.is_some());
+            }
+        }
+    }
+    assert!(invalid_documents > 0, "the fixtures hold invalid entities with an envelope");
+}

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use portolan_catalog::{FileReport, LocationRef, Resolution, Resolver, parse_catalog_file};
+use portolan_catalog::{FileReport, LocationRef, Resolution, Resolver, read_catalog_file};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::{mpsc, oneshot};
@@ -701,7 +701,7 @@ enum Fetch {
 /// (so the allow-list, tokens and `ETag` cache apply).
 ///
 /// [`Resolver::read`] blocks: call it off the async runtime (as
-/// `parse_catalog_file` runs in `spawn_blocking`), never on a runtime worker.
+/// `read_catalog_file` runs in `spawn_blocking`), never on a runtime worker.
 pub struct UrlResolver {
     base: Base,
     fetch: Fetch,
@@ -788,7 +788,7 @@ pub async fn parse_read_files(reader: &dyn Reader, files: Vec<ReadFile>) -> Resu
             .into_par_iter()
             .map(|ReadFile { location, text, stamp }| {
                 let resolver = UrlResolver { base: Base::of(&location), fetch: Fetch::Relay(requests.clone()) };
-                let report = parse_catalog_file(&text, &resolver);
+                let report = read_catalog_file(&text, &resolver);
                 (location, stamp, report)
             })
             .collect::<Vec<_>>()
