@@ -240,9 +240,11 @@ impl State {
 
     fn insert(&mut self, entity: IndexedEntity) {
         self.remove_uid(&entity.uid);
+        // Interned first, so that the check below needs no lookup of its own.
+        let entity_ref = self.strings.intern(&entity.entity_ref);
         // References are unique in the database: an entry still holding this
         // one belongs to an entity that is gone.
-        if let Some(&old) = self.strings.get(&entity.entity_ref).and_then(|id| self.by_ref.get(&id))
+        if let Some(&old) = self.by_ref.get(&entity_ref)
             && let Some(Some(stale)) = self.entries.get(old as usize)
         {
             let stale_uid = stale.uid.to_string();
@@ -273,7 +275,6 @@ impl State {
         };
         let relations: Box<[(RelationType, u32)]> =
             entity.relations.iter().map(|(relation_type, target)| (*relation_type, self.strings.intern(target))).collect();
-        let entity_ref = self.strings.intern(&entity.entity_ref);
         // What the entry keeps is copied here rather than moved: the parts
         // were built on the parsing threads among short-lived garbage, and
         // kept there they pinned the allocator's pages after an ingest
