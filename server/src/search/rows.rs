@@ -254,6 +254,25 @@ struct FlatBuilder {
     path: String,
 }
 
+/// What a [`FlatBuilder`] needs only while it builds one entity's rows.
+#[derive(Default)]
+struct Scratch {
+    seen: hashbrown::HashTable<u32>,
+    seen_path_keys: hashbrown::HashSet<String>,
+    hasher: hashbrown::DefaultHashBuilder,
+    path: String,
+}
+
+/// Rows above which a builder's scratch space is dropped rather than kept.
+const SCRATCH_ROWS: usize = 1024;
+
+thread_local! {
+    /// The last builder's [`Scratch`] on this thread, emptied, for the
+    /// next one: an ingest builds the rows of every entity, and
+    /// allocating these for each was a sixth of building them.
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
 fn push_lower(arena: &mut String, s: &str) {
     if s.is_ascii() {
         // Copied whole, then lowered in place: pushing it char by char
@@ -375,13 +394,21 @@ impl FlatBuilder {
     }
 
     fn new() -> FlatBuilder {
-        FlatBuilder {
-            out: FlatRows { arena: String::with_capacity(1024), rows: Vec::with_capacity(32) },
-            seen: hashbrown::HashTable::with_capacity(32),
-            seen_path_keys: hashbrown::HashSet::new(),
-            hasher: hashbrown::DefaultHashBuilder::default(),
-            path: String::with_capacity(128),
+        let Scratch { seen, seen_path_keys, hasher, path } = SCRATCH.take().unwrap_or_default();
+        FlatBuilder { out: FlatRows { arena: String::with_capacity(1024), rows: Vec::with_capacity(32) }, seen, seen_path_keys, hasher, path }
+    }
+
+    /// The rows built, handing the scratch space back for the next builder.
+    fn into_rows(self) -> FlatRows {
+        let FlatBuilder { out, mut seen, mut seen_path_keys, hasher, mut path } = self;
+        // Not kept when an uncommon entity grew it large.
+        if seen.capacity() <= SCRATCH_ROWS && seen_path_keys.capacity() <= SCRATCH_ROWS {
+            seen.clear();
+            seen_path_keys.clear();
+            path.clear();
+            SCRATCH.set(Some(Scratch { seen, seen_path_keys, hasher, path }));
         }
+        out
     }
 
     /// The rows the walk skipped and always adds, then the relations'.
@@ -405,7 +432,7 @@ impl FlatBuilder {
             key.push_str(relation_type.as_ref());
             self.push(&key, Some(target.as_ref()));
         }
-        self.out
+        self.into_rows()
     }
 }
 
