@@ -25,31 +25,12 @@ const BLOCK_BYTES: usize = 256 * 1024;
 /// also outweigh the live bytes.
 const COMPACT_AFTER: usize = 4 * 1024 * 1024;
 
-/// Where an id's text is (block, offset and length), and its hash (see
-/// [`Interner::hash_of`]): the table grows and takes strings out by the
-/// stored hash, without reading a string back from the blocks (which, at
-/// 100,000 entities, was a tenth of an ingest's interning), and a probe
-/// compares the hashes before the texts.
+/// Where an id's text is: block, offset and length.
 #[derive(Debug, Clone, Copy, Default)]
 struct Span {
     block: u32,
     start: u32,
     len: u32,
-    hash: u32,
-}
-
-impl Span {
-    /// The table's hash of this span's string.
-    fn table_hash(self) -> u64 {
-        spread(self.hash)
-    }
-}
-
-/// The table's 64-bit hash of a stored 32-bit one: the bucket comes from
-/// the low bits and hashbrown's tag from the top seven, so both are taken
-/// from the 32 bits (independent of each other up to 2^25 buckets).
-fn spread(hash: u32) -> u64 {
-    (u64::from(hash) << 32) | u64::from(hash)
 }
 
 /// An interner with reference counts; ids of released strings are reused.
@@ -80,15 +61,13 @@ fn text(blocks: &[String], span: Span) -> &str {
 
 /// Whether the text of `span` in `blocks` is `s`, compared as bytes: a
 /// lookup need not check that the span starts and ends on characters.
-fn holds(blocks: &[String], span: Span, hash: u32, s: &str) -> bool {
+fn holds(blocks: &[String], span: Span, s: &str) -> bool {
     let start = span.start as usize;
-    span.hash == hash
-        && span.len as usize == s.len()
-        && blocks.get(span.block as usize).and_then(|b| b.as_bytes().get(start..start + s.len())) == Some(s.as_bytes())
+    span.len as usize == s.len() && blocks.get(span.block as usize).and_then(|b| b.as_bytes().get(start..start + s.len())) == Some(s.as_bytes())
 }
 
 /// Appends `s` to the last block with room, or to a new one.
-fn store(blocks: &mut Vec<String>, s: &str, hash: u32) -> Span {
+fn store(blocks: &mut Vec<String>, s: &str) -> Span {
     let fits = blocks.last().is_some_and(|b| b.capacity() - b.len() >= s.len());
     if !fits {
         blocks.push(String::with_capacity(BLOCK_BYTES.max(s.len())));
@@ -98,33 +77,27 @@ fn store(blocks: &mut Vec<String>, s: &str, hash: u32) -> Span {
     let start = text.len();
     text.push_str(s);
     let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    Span { block: narrow(block), start: narrow(start), len: narrow(s.len()), hash }
+    Span { block: narrow(block), start: narrow(start), len: narrow(s.len()) }
 }
 
 impl Interner {
     /// The id of `s`, if it is interned.
     pub fn get(&self, s: &str) -> Option<u32> {
-        let hash = self.hash_of(s);
-        let (spans, blocks) = (&self.spans, &self.blocks);
-        self.table.find(spread(hash), |&id| holds(blocks, spans[id as usize], hash, s)).copied()
-    }
-
-    /// The 32-bit hash a string is stored with.
-    fn hash_of(&self, s: &str) -> u32 {
         let hash = self.hasher.hash_one(s);
-        (hash >> 32) as u32 ^ hash as u32
+        let (spans, blocks) = (&self.spans, &self.blocks);
+        self.table.find(hash, |&id| holds(blocks, spans[id as usize], s)).copied()
     }
 
     /// The id of `s`, interning it if needed; every call must be matched by
     /// one [`Interner::release`].
     pub fn intern(&mut self, s: &str) -> u32 {
-        let hash = self.hash_of(s);
+        let hash = self.hasher.hash_one(s);
         let (spans, blocks) = (&self.spans, &self.blocks);
-        if let Some(&id) = self.table.find(spread(hash), |&id| holds(blocks, spans[id as usize], hash, s)) {
+        if let Some(&id) = self.table.find(hash, |&id| holds(blocks, spans[id as usize], s)) {
             self.counts[id as usize] += 1;
             return id;
         }
-        let span = store(&mut self.blocks, s, hash);
+        let span = store(&mut self.blocks, s);
         self.live_bytes += s.len();
         let id = match self.free.pop() {
             Some(id) => {
@@ -139,14 +112,14 @@ impl Interner {
                 id
             }
         };
-        self.index(id);
+        self.index(hash, id);
         id
     }
 
-    /// Adds `id` (its span already set) to the table.
-    fn index(&mut self, id: u32) {
-        let spans = &self.spans;
-        self.table.insert_unique(spans[id as usize].table_hash(), id, |&id| spans[id as usize].table_hash());
+    /// Adds `id` (its span already set) to the table under `hash`.
+    fn index(&mut self, hash: u64, id: u32) {
+        let (spans, blocks, hasher) = (&self.spans, &self.blocks, &self.hasher);
+        self.table.insert_unique(hash, id, |&id| hasher.hash_one(text(blocks, spans[id as usize])));
     }
 
     /// One more reference to an id [`Interner::intern`] returned (and not
@@ -167,7 +140,8 @@ impl Interner {
             return;
         }
         let span = self.spans[id as usize];
-        if let Ok(entry) = self.table.find_entry(span.table_hash(), |&other| other == id) {
+        let hash = self.hasher.hash_one(text(&self.blocks, span));
+        if let Ok(entry) = self.table.find_entry(hash, |&other| other == id) {
             entry.remove();
         }
         self.spans[id as usize] = Span::default();
@@ -184,7 +158,7 @@ impl Interner {
         let mut blocks = Vec::new();
         for (span, &count) in self.spans.iter_mut().zip(&self.counts) {
             if count > 0 {
-                *span = store(&mut blocks, text(&self.blocks, *span), span.hash);
+                *span = store(&mut blocks, text(&self.blocks, *span));
             }
         }
         self.blocks = blocks;
@@ -237,12 +211,11 @@ impl Interner {
             self.free.push(id);
             return;
         }
-        let hash = self.hash_of(s);
-        let span = store(&mut self.blocks, s, hash);
+        let span = store(&mut self.blocks, s);
         self.live_bytes += s.len();
         self.spans.push(span);
         self.counts.push(count);
-        self.index(id);
+        self.index(self.hasher.hash_one(s), id);
     }
 
     /// How many distinct strings are held.
