@@ -54,8 +54,11 @@ pub struct Checked {
 /// Checks one document's root node and builds the entity if it has no errors.
 /// Findings are appended to `diagnostics`.
 pub fn check_entity(root: &Node, document: usize, diagnostics: &mut Vec<Diagnostic>) -> Checked {
-    let mut c = Checker::new(document, diagnostics, true, SpecFrom::Copy);
-    let entity = c.entity(root);
+    let mut c = Checker::new(document, diagnostics, true);
+    let mut entity = c.entity(root);
+    if let Some(entity) = entity.as_mut() {
+        entity.spec = object(root.get("spec").map(Node::to_json));
+    }
     Checked { entity, references: c.references.unwrap_or_default() }
 }
 
@@ -64,15 +67,21 @@ pub fn check_entity(root: &Node, document: usize, diagnostics: &mut Vec<Diagnost
 /// copied; a document without an entity keeps its spec. Lists the
 /// references only `with_references`.
 pub(crate) fn check_taking_spec(root: &mut Node, document: usize, diagnostics: &mut Vec<Diagnostic>, with_references: bool) -> Checked {
-    let mut c = Checker::new(document, diagnostics, with_references, SpecFrom::Move);
+    let mut c = Checker::new(document, diagnostics, with_references);
     let mut entity = c.entity(root);
     let references = c.references.unwrap_or_default();
-    if let Some(entity) = entity.as_mut()
-        && let Some(serde_json::Value::Object(spec)) = take_field(root, "spec").map(Node::into_json)
-    {
-        entity.spec = Some(spec);
+    if let Some(entity) = entity.as_mut() {
+        entity.spec = object(take_field(root, "spec").map(Node::into_json));
     }
     Checked { entity, references }
+}
+
+/// The map of a JSON object; `None` for anything else.
+fn object(value: Option<serde_json::Value>) -> Option<Map<String, serde_json::Value>> {
+    match value {
+        Some(serde_json::Value::Object(map)) => Some(map),
+        _ => None,
+    }
 }
 
 /// Takes the node of `key` out of a mapping, leaving a null in its place.
@@ -83,27 +92,19 @@ fn take_field(root: &mut Node, key: &str) -> Option<Node> {
     Some(std::mem::replace(node, Node { pos, value: Value::Null }))
 }
 
-/// How the checker gives the entity its spec.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SpecFrom {
-    /// Built from the borrowed node.
-    Copy,
-    /// Left out: [`check_taking_spec`] moves it in after the checks.
-    Move,
-}
-
+/// Checks one entity; the spec is checked here but given to the entity by
+/// the caller, who may move it out of the node rather than copy it.
 struct Checker<'a> {
     document: usize,
     diagnostics: &'a mut Vec<Diagnostic>,
     errors: usize,
     /// `None` when the caller does not want them.
     references: Option<Vec<Reference>>,
-    spec_from: SpecFrom,
 }
 
 impl<'a> Checker<'a> {
-    fn new(document: usize, diagnostics: &'a mut Vec<Diagnostic>, with_references: bool, spec_from: SpecFrom) -> Checker<'a> {
-        Checker { document, diagnostics, errors: 0, references: with_references.then(Vec::new), spec_from }
+    fn new(document: usize, diagnostics: &'a mut Vec<Diagnostic>, with_references: bool) -> Checker<'a> {
+        Checker { document, diagnostics, errors: 0, references: with_references.then(Vec::new) }
     }
 }
 
@@ -193,7 +194,7 @@ impl Checker<'_> {
             }
         }
         let namespace = metadata.as_ref().map_or(DEFAULT_NAMESPACE, |m| m.namespace.as_str());
-        let (spec, relations) = self.spec(root, schema, namespace);
+        let relations = self.spec(root, schema, namespace);
         if self.errors > 0 {
             return None;
         }
@@ -202,7 +203,7 @@ impl Checker<'_> {
             api_version: api_version.0.to_owned(),
             kind: kind.0.to_owned(),
             metadata,
-            spec,
+            spec: None,
             relations,
             status: None,
         })
@@ -381,7 +382,8 @@ impl Checker<'_> {
         links
     }
 
-    fn spec(&mut self, root: &Node, schema: Option<&KindSchema>, namespace: &str) -> (Option<Map<String, serde_json::Value>>, Vec<Relation>) {
+    /// Checks the spec; returns the relations its fields make.
+    fn spec(&mut self, root: &Node, schema: Option<&KindSchema>, namespace: &str) -> Vec<Relation> {
         let path = FieldPath::root("spec");
         let mut relations = Vec::new();
         let spec_key_pos = root.as_map().and_then(|m| m.iter().find(|(k, _)| k.text == "spec")).map(|(k, _)| k.pos);
@@ -389,11 +391,11 @@ impl Checker<'_> {
             if schema.is_some() {
                 self.error(root.pos, &path, "spec must have a value".to_owned());
             }
-            return (None, relations);
+            return relations;
         };
         if spec.as_map().is_none() {
             self.error(spec.pos, &path, format!("\"spec\" must be an object, found {}", found(spec)));
-            return (None, relations);
+            return relations;
         }
         if let Some(schema) = schema {
             let parent_pos = spec_key_pos.unwrap_or(spec.pos);
@@ -403,13 +405,7 @@ impl Checker<'_> {
         }
         relations.sort();
         relations.dedup();
-        match self.spec_from {
-            SpecFrom::Copy => match spec.to_json() {
-                serde_json::Value::Object(map) => (Some(map), relations),
-                _ => (None, relations),
-            },
-            SpecFrom::Move => (None, relations),
-        }
+        relations
     }
 
     fn spec_field(&mut self, spec: &Node, spec_pos: Pos, field: &SpecField, namespace: &str, relations: &mut Vec<Relation>) {

@@ -8,16 +8,24 @@ use portolan_catalog::{Relation, RelationType, parse_catalog_file};
 
 use crate::support::{DirResolver, realworld, yaml_files};
 
-#[test]
-fn into_json_serializes_to_the_same_text_as_the_entity() {
+/// Calls `check` with each real-world YAML file (in path order), its text
+/// and a resolver for its folder.
+fn each_realworld_file(mut check: impl FnMut(&Path, &str, &DirResolver)) {
     let mut files = Vec::new();
     yaml_files(&realworld(), &mut files);
     files.sort();
-    let mut checked = 0;
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else { continue };
         let resolver = DirResolver(path.parent().map(Path::to_path_buf).unwrap_or_default());
-        for mut entity in parse_catalog_file(&text, &resolver).entities().cloned() {
+        check(path, &text, &resolver);
+    }
+}
+
+#[test]
+fn into_json_serializes_to_the_same_text_as_the_entity() {
+    let mut checked = 0;
+    each_realworld_file(|path, text, resolver| {
+        for mut entity in parse_catalog_file(text, resolver).entities().cloned() {
             // What the server adds before storing: ids, a status, relations.
             entity.metadata.uid = Some("0199-uid".into());
             entity.metadata.etag = Some("etag".into());
@@ -31,7 +39,7 @@ fn into_json_serializes_to_the_same_text_as_the_entity() {
             assert_eq!(moved, expected, "{}", path.display());
             checked += 1;
         }
-    }
+    });
     assert!(checked > 500, "only {checked} entities checked");
 }
 
@@ -40,15 +48,10 @@ fn into_json_serializes_to_the_same_text_as_the_entity() {
 /// entities, diagnostics and documents, on every real-world file.
 #[test]
 fn reading_for_ingestion_gives_the_full_reports_entities_and_diagnostics() {
-    let mut files = Vec::new();
-    yaml_files(&realworld(), &mut files);
-    files.sort();
     let mut invalid_documents = 0;
-    for path in &files {
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
-        let resolver = DirResolver(path.parent().map(Path::to_path_buf).unwrap_or_default());
-        let full = parse_catalog_file(&text, &resolver);
-        let read = portolan_catalog::read_catalog_file(&text, &resolver);
+    each_realworld_file(|path, text, resolver| {
+        let full = parse_catalog_file(text, resolver);
+        let read = portolan_catalog::read_catalog_file(text, resolver);
         assert_eq!(read.diagnostics, full.diagnostics, "{}", path.display());
         assert_eq!(read.documents.len(), full.documents.len(), "{}", path.display());
         for (r, f) in read.documents.iter().zip(&full.documents) {
@@ -61,6 +64,6 @@ fn reading_for_ingestion_gives_the_full_reports_entities_and_diagnostics() {
                 invalid_documents += usize::from(f.envelope.is_some());
             }
         }
-    }
+    });
     assert!(invalid_documents > 0, "the fixtures hold invalid entities with an envelope");
 }
