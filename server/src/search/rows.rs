@@ -248,10 +248,7 @@ impl FlatRows {
 /// Builds [`FlatRows`] row by row, deduplicating as it goes.
 struct FlatBuilder {
     out: FlatRows,
-    seen: hashbrown::HashTable<u32>,
-    seen_path_keys: hashbrown::HashSet<String>,
-    hasher: hashbrown::DefaultHashBuilder,
-    path: String,
+    scratch: Scratch,
 }
 
 /// What a [`FlatBuilder`] needs only while it builds one entity's rows.
@@ -261,6 +258,20 @@ struct Scratch {
     seen_path_keys: hashbrown::HashSet<String>,
     hasher: hashbrown::DefaultHashBuilder,
     path: String,
+}
+
+impl Scratch {
+    /// Emptied for the next builder; `None` when an uncommon entity grew
+    /// it so large that it is not worth keeping.
+    fn emptied(mut self) -> Option<Scratch> {
+        if self.seen.capacity() > SCRATCH_ROWS || self.seen_path_keys.capacity() > SCRATCH_ROWS {
+            return None;
+        }
+        self.seen.clear();
+        self.seen_path_keys.clear();
+        self.path.clear();
+        Some(self)
+    }
 }
 
 /// Rows above which a builder's scratch space is dropped rather than kept.
@@ -292,7 +303,7 @@ fn too_long(s: &str, max: usize) -> bool {
 impl FlatBuilder {
     fn hash_of(&self, key: &str, value: Option<&str>) -> u64 {
         use std::hash::BuildHasher;
-        self.hasher.hash_one((key, value))
+        self.scratch.hasher.hash_one((key, value))
     }
 
     /// Adds `(key, value)` the way [`search_rows_with_originals`]' second
@@ -306,7 +317,7 @@ impl FlatBuilder {
         let key_span = self.out.span(mark);
         let (value_span, original_span) = self.out.push_value(value);
         let hash = self.hash_of(self.out.text(key_span).unwrap_or_default(), self.out.text(value_span));
-        let FlatBuilder { out, seen, hasher, .. } = self;
+        let FlatBuilder { out, scratch: Scratch { seen, hasher, .. } } = self;
         let duplicate = seen
             .find(hash, |&i| {
                 let row = out.rows[i as usize];
@@ -334,22 +345,22 @@ impl FlatBuilder {
     /// Runs `walk` with `key` appended to the path, unless the walk skips
     /// that path (see [`SPECIAL_KEYS`]): an object's field.
     fn field(&mut self, key: &str, walk: impl FnOnce(&mut Self)) {
-        let mark = self.path.len();
+        let mark = self.scratch.path.len();
         if mark > 0 {
-            self.path.push('.');
+            self.scratch.path.push('.');
         }
-        self.path.push_str(key);
-        if !SPECIAL_KEYS.contains(&self.path.as_str()) {
+        self.scratch.path.push_str(key);
+        if !SPECIAL_KEYS.contains(&self.scratch.path.as_str()) {
             walk(self);
         }
-        self.path.truncate(mark);
+        self.scratch.path.truncate(mark);
     }
 
     /// A scalar at the current path.
     fn leaf(&mut self, value: Option<&str>) {
-        let path = std::mem::take(&mut self.path);
+        let path = std::mem::take(&mut self.scratch.path);
         self.push(&path, value);
-        self.path = path;
+        self.scratch.path = path;
     }
 
     /// A string item of the array at the current path: its row, and the
@@ -358,17 +369,17 @@ impl FlatBuilder {
         self.leaf(Some(s));
         // The path with the item, built on the path itself and taken back
         // off after (a `format!` here was a tenth of building the rows).
-        let mark = self.path.len();
-        self.path.push('.');
-        self.path.push_str(s);
-        let mut lower = String::with_capacity(self.path.len());
-        push_lower(&mut lower, &self.path);
-        if self.seen_path_keys.insert(lower) {
-            let path_key = std::mem::take(&mut self.path);
+        let mark = self.scratch.path.len();
+        self.scratch.path.push('.');
+        self.scratch.path.push_str(s);
+        let mut lower = String::with_capacity(self.scratch.path.len());
+        push_lower(&mut lower, &self.scratch.path);
+        if self.scratch.seen_path_keys.insert(lower) {
+            let path_key = std::mem::take(&mut self.scratch.path);
             self.push(&path_key, Some("true"));
-            self.path = path_key;
+            self.scratch.path = path_key;
         }
-        self.path.truncate(mark);
+        self.scratch.path.truncate(mark);
     }
 
     fn visit(&mut self, current: &Value) {
@@ -394,21 +405,14 @@ impl FlatBuilder {
     }
 
     fn new() -> FlatBuilder {
-        let Scratch { seen, seen_path_keys, hasher, path } = SCRATCH.take().unwrap_or_default();
-        FlatBuilder { out: FlatRows { arena: String::with_capacity(1024), rows: Vec::with_capacity(32) }, seen, seen_path_keys, hasher, path }
+        let out = FlatRows { arena: String::with_capacity(1024), rows: Vec::with_capacity(32) };
+        FlatBuilder { out, scratch: SCRATCH.take().unwrap_or_default() }
     }
 
     /// The rows built, handing the scratch space back for the next builder.
     fn into_rows(self) -> FlatRows {
-        let FlatBuilder { out, mut seen, mut seen_path_keys, hasher, mut path } = self;
-        // Not kept when an uncommon entity grew it large.
-        if seen.capacity() <= SCRATCH_ROWS && seen_path_keys.capacity() <= SCRATCH_ROWS {
-            seen.clear();
-            seen_path_keys.clear();
-            path.clear();
-            SCRATCH.set(Some(Scratch { seen, seen_path_keys, hasher, path }));
-        }
-        out
+        SCRATCH.set(self.scratch.emptied());
+        self.out
     }
 
     /// The rows the walk skipped and always adds, then the relations'.
